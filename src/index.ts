@@ -1,0 +1,30 @@
+// The package root: the public API of dualbus, re-exported. Nothing else lives here.
+export { defineActor, isActorDefinition } from './actors/define.js';
+export type { ActorDefinition, AnyActorDefinition, MessageOf, ReplyOf } from './actors/define.js';
+export type { ActorContext, AskOptions } from './actors/context.js';
+export { createSystem, System } from './runtime/system.js';
+export type { SystemStats, SubscriptionHandler, Unsubscribe, ActorEvent } from './runtime/system.js';
+export { ActorRef } from './runtime/actor-ref.js';
+export type { RefAskOptions } from './runtime/actor-ref.js';
+export type { SystemOptions, SpawnOptions } from './runtime/options.js';
+export { SYSTEM_DEFAULTS, SPAWN_DEFAULTS } from './runtime/options.js';
+export type { ActorStats, LatencyStats } from './runtime/stats.js';
+export { defineRecord } from './transport/codec/records.js';
+export type { RecordType, RecordView, RecordValues, RecordFields, FieldType } from './transport/codec/records.js';
+export { matchTopic } from './transport/topic.js';
+export {
+  DualbusError,
+  MailboxFull,
+  MessageTooLarge,
+  AskTimeout,
+  ActorCrashed,
+  ActorStopped,
+  ActorNotFound,
+  RemoteError,
+  NoReply,
+  FrameError,
+  InvalidOption,
+  SpawnFailed,
+  SystemStopped,
+} from './transport/errors.js';
+export type { WaitStrategyName } from './transport/protocol.js';

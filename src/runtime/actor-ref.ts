@@ -1,0 +1,56 @@
+import type { RecordFields, RecordType, RecordValues, RecordView } from '../transport/codec/records.js';
+import type { Endpoint } from '../transport/endpoint.js';
+import { timeoutOption } from '../transport/protocol.js';
+
+export interface RefAskOptions {
+  /** Reject with AskTimeout after this long (default: the system's askTimeoutMs). */
+  timeoutMs?: number;
+}
+
+/** The record types `Msg` admits: sendRecord takes only a layout the actor declared it receives. */
+type RecordOf<Msg, F extends RecordFields> = RecordView<F> extends Msg ? RecordType<F> : never;
+
+/**
+ * A handle on an actor, by name, from the host thread. Generic over what the actor receives and
+ * answers, so a wrong message is a compile-time error. Data goes straight into the actor's ring.
+ */
+export class ActorRef<Msg = unknown, Reply = unknown> {
+  /** @internal */
+  constructor(
+    readonly name: string,
+    private readonly endpoint: Endpoint,
+    private readonly askTimeoutMs: number,
+    private readonly afterAsk: (pending: Promise<unknown>) => void,
+  ) {}
+
+  /** False when the mailbox is full (counted there; nothing is sent). Throws MessageTooLarge, ActorStopped. */
+  send(msg: Msg): boolean {
+    return this.endpoint.send(this.endpoint.peer(this.name), msg);
+  }
+
+  /** Waits up to timeoutMs for room instead of returning false; rejects with MailboxFull after that. */
+  sendAsync(msg: Msg, options?: RefAskOptions): Promise<void> {
+    try {
+      return this.endpoint.sendAsync(this.endpoint.peer(this.name), msg, timeoutOption(options, this.askTimeoutMs));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Writes a binary record field by field into the actor's ring (the zero-copy path). */
+  sendRecord<F extends RecordFields>(type: RecordOf<Msg, F>, values: RecordValues<F>): boolean {
+    return this.endpoint.sendRecord(this.endpoint.peer(this.name), type as RecordType<F>, values);
+  }
+
+  /** Resolves with the actor's reply; rejects with AskTimeout, ActorCrashed, ActorStopped, RemoteError, NoReply. */
+  ask(msg: Msg, options?: RefAskOptions): Promise<Reply> {
+    try {
+      const p = this.endpoint.ask(this.endpoint.peer(this.name), msg, timeoutOption(options, this.askTimeoutMs)) as Promise<Reply>;
+      this.afterAsk(p);
+      return p;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+}

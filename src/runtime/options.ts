@@ -1,0 +1,125 @@
+import { InvalidOption } from '../transport/errors.js';
+import { isPowerOfTwo, MAX_RING_BYTES, MIN_RING_BYTES } from '../transport/ring/layout.js';
+import type { WaitStrategyName } from '../transport/protocol.js';
+import type { Logger } from 'pino';
+
+export interface SystemOptions {
+  /** Names this system in logs and stats. */
+  name?: string;
+  /** Default ask timeout, for asks that give none. */
+  askTimeoutMs?: number;
+  /** Payloads larger than this many bytes are lz4-compressed (when that makes them smaller). */
+  compressAbove?: number;
+  /** Every Nth message carries a send timestamp for the latency percentiles (1 = every message). */
+  latencySampleEvery?: number;
+  /**
+   * How the host waits for replies: 'async' never blocks the host thread (a reply costs one
+   * Atomics.waitAsync wake-up); 'spin' busy-polls the reply ring for up to hostSpinMicros first.
+   */
+  hostWait?: 'async' | 'spin';
+  hostSpinMicros?: number;
+  /** How long `stop`/`shutdown` wait for an actor to finish gracefully before terminating it. */
+  stopTimeoutMs?: number;
+  /** A pino logger; the default writes JSON lines to stderr at level DUALBUS_LOG_LEVEL or 'info'. */
+  logger?: Logger;
+}
+
+export interface SpawnOptions {
+  /** How the actor waits for messages: 'spin', 'block' (Atomics.wait) or 'async' (Atomics.waitAsync). */
+  wait?: WaitStrategyName;
+  /** Bytes of the message ring: a power of two; a message may take up to half of it. */
+  mailboxBytes?: number;
+  /** Bytes of the ring that receives replies to this actor's asks. */
+  repliesBytes?: number;
+  /** With 'throw', a send to this full mailbox throws MailboxFull instead of returning false. */
+  onFull?: 'return-false' | 'throw';
+  /** How long to poll for more messages after the last one before parking ('block' and 'async'). */
+  spinMicros?: number;
+  /** The longest single park: a 'block' actor's timers run at most this late. */
+  parkTimeoutMs?: number;
+  /** Worker memory limits, passed to the Worker. */
+  resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
+}
+
+export const SYSTEM_DEFAULTS = Object.freeze({
+  name: 'dualbus',
+  askTimeoutMs: 5_000,
+  compressAbove: 1024,
+  latencySampleEvery: 16,
+  hostWait: 'async' as 'async' | 'spin',
+  hostSpinMicros: 200,
+  stopTimeoutMs: 5_000,
+});
+
+export const SPAWN_DEFAULTS = Object.freeze({
+  wait: 'async' as WaitStrategyName,
+  mailboxBytes: 1 << 20,
+  repliesBytes: 1 << 16,
+  onFull: 'return-false' as 'return-false' | 'throw',
+  spinMicros: 50,
+  parkTimeoutMs: 50,
+});
+
+export type ResolvedSystemOptions = Required<Omit<SystemOptions, 'logger'>> & { logger?: Logger };
+export type ResolvedSpawnOptions = Required<Omit<SpawnOptions, 'resourceLimits'>> & Pick<SpawnOptions, 'resourceLimits'>;
+
+const SYSTEM_KEYS = new Set(['name', 'askTimeoutMs', 'compressAbove', 'latencySampleEvery', 'hostWait', 'hostSpinMicros', 'stopTimeoutMs', 'logger']);
+const SPAWN_KEYS = new Set(['wait', 'mailboxBytes', 'repliesBytes', 'onFull', 'spinMicros', 'parkTimeoutMs', 'resourceLimits']);
+
+export function resolveSystemOptions(given: SystemOptions | undefined): ResolvedSystemOptions {
+  const o = { ...SYSTEM_DEFAULTS, ...checkObject('createSystem options', given, SYSTEM_KEYS) } as ResolvedSystemOptions;
+  if (typeof o.name !== 'string' || o.name === '') throw new InvalidOption('name', 'a non-empty string', o.name);
+  positive('askTimeoutMs', o.askTimeoutMs);
+  nonNegative('compressAbove', o.compressAbove);
+  positiveInteger('latencySampleEvery', o.latencySampleEvery);
+  oneOf('hostWait', o.hostWait, ['async', 'spin']);
+  nonNegative('hostSpinMicros', o.hostSpinMicros);
+  positive('stopTimeoutMs', o.stopTimeoutMs);
+  return o;
+}
+
+export function resolveSpawnOptions(given: SpawnOptions | undefined): ResolvedSpawnOptions {
+  const o = { ...SPAWN_DEFAULTS, ...checkObject('spawn options', given, SPAWN_KEYS) } as ResolvedSpawnOptions;
+  oneOf('wait', o.wait, ['spin', 'block', 'async']);
+  ringBytes('mailboxBytes', o.mailboxBytes);
+  ringBytes('repliesBytes', o.repliesBytes);
+  oneOf('onFull', o.onFull, ['return-false', 'throw']);
+  nonNegative('spinMicros', o.spinMicros);
+  positive('parkTimeoutMs', o.parkTimeoutMs);
+  if (o.resourceLimits !== undefined && (typeof o.resourceLimits !== 'object' || o.resourceLimits === null)) {
+    throw new InvalidOption('resourceLimits', 'an object', o.resourceLimits);
+  }
+  return o;
+}
+
+function checkObject<T extends object>(what: string, given: T | undefined, keys: Set<string>): Partial<T> {
+  if (given === undefined) return {};
+  if (typeof given !== 'object' || given === null) throw new InvalidOption(what, 'an object', given);
+  for (const k of Object.keys(given)) {
+    if (!keys.has(k)) throw new InvalidOption(`${what}.${k}`, `one of the known options (${[...keys].join(', ')})`, k);
+  }
+  // Explicit undefined means "the default".
+  return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function positive(name: string, v: unknown): void {
+  if (!(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new InvalidOption(name, 'a positive finite number', v);
+}
+
+function nonNegative(name: string, v: unknown): void {
+  if (!(typeof v === 'number' && v >= 0 && Number.isFinite(v))) throw new InvalidOption(name, 'a finite number >= 0', v);
+}
+
+function positiveInteger(name: string, v: unknown): void {
+  if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) throw new InvalidOption(name, 'a positive integer', v);
+}
+
+function oneOf(name: string, v: unknown, allowed: readonly string[]): void {
+  if (!allowed.includes(v as string)) throw new InvalidOption(name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, v);
+}
+
+function ringBytes(name: string, v: unknown): void {
+  if (!(typeof v === 'number' && isPowerOfTwo(v) && v >= MIN_RING_BYTES && v <= MAX_RING_BYTES)) {
+    throw new InvalidOption(name, `a power of two from ${MIN_RING_BYTES} to ${MAX_RING_BYTES}`, v);
+  }
+}

@@ -1,0 +1,125 @@
+import { compressSync, uncompressSync } from 'lz4-napi';
+import { Packr } from 'msgpackr';
+import { FrameError } from '../errors.js';
+import { Encoding, FLAG_LZ4, RAW_TYPES, type FrameHeader, type RawTypedArray } from './frame.js';
+import { recordIdAt, recordTypeById, viewsOf, type BufferViews, type RecordReader, type RecordFields } from './records.js';
+
+/** Default size above which a payload is lz4-compressed: below it, compressing costs more than it saves. */
+export const DEFAULT_COMPRESS_ABOVE = 1024;
+/** No decoded payload may claim to be larger than this (a corrupt lz4 size prefix must not allocate gigabytes). */
+export const MAX_DECODED_BYTES = 1 << 30;
+
+/**
+ * Plain values travel as msgpack (data only: no classes are constructed, no code runs), typed
+ * arrays as their raw bytes; either is lz4-compressed above `compressAbove` bytes when that
+ * actually makes it smaller. One encoder per thread: `encode` overwrites the previous result.
+ */
+export class PayloadEncoder {
+  private readonly packr = new Packr({ useRecords: false, moreTypes: false });
+  encoding = 0;
+  flags = 0;
+  bytes: Uint8Array = new Uint8Array(0);
+
+  constructor(readonly compressAbove: number = DEFAULT_COMPRESS_ABOVE) {}
+
+  encode(value: unknown): this {
+    let bytes: Uint8Array;
+    if (value === undefined) {
+      this.encoding = Encoding.None;
+      this.flags = 0;
+      this.bytes = EMPTY;
+      return this;
+    }
+    if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+      const type = RAW_TYPES.findIndex((T) => value instanceof T);
+      this.encoding = Encoding.Raw + type;
+      bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    } else {
+      this.encoding = Encoding.Msgpack;
+      bytes = this.packr.pack(value);
+    }
+    this.flags = 0;
+    if (bytes.length > this.compressAbove) {
+      const packed = compressSync(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      if (packed.length < bytes.length) {
+        this.flags = FLAG_LZ4;
+        bytes = packed;
+      }
+    }
+    this.bytes = bytes;
+    return this;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Decodes the payloads of frames read from one buffer (an endpoint's mailbox block). */
+export class PayloadDecoder {
+  private readonly unpackr = new Packr({ useRecords: false, moreTypes: false });
+  private readonly views: BufferViews;
+  private readonly readers = new Map<number, RecordReader<RecordFields>>();
+
+  constructor(readonly buffer: ArrayBufferLike) {
+    this.views = viewsOf(buffer);
+  }
+
+  /** The message carried by a frame whose header was read with `readHeader`. Throws FrameError. */
+  decode(h: FrameHeader): unknown {
+    const enc = h.encoding;
+    if (enc === Encoding.Record) return this.record(h);
+    if (enc === Encoding.None) {
+      if (h.payloadBytes !== 0) throw new FrameError(`empty encoding with ${h.payloadBytes} payload bytes`);
+      return undefined;
+    }
+    let bytes = this.views.u8.subarray(h.payloadByte, h.payloadByte + h.payloadBytes);
+    if ((h.flags & FLAG_LZ4) !== 0) bytes = inflate(bytes);
+    if (enc === Encoding.Msgpack) {
+      try {
+        return this.unpackr.unpack(bytes);
+      } catch (err) {
+        throw new FrameError(`msgpack payload does not decode: ${(err as Error).message}`);
+      }
+    }
+    return rawArray(enc - Encoding.Raw, bytes);
+  }
+
+  private record(h: FrameHeader): unknown {
+    if (h.payloadBytes < 8) throw new FrameError(`record payload of ${h.payloadBytes} bytes has no layout id`);
+    const id = recordIdAt(this.views, h.payloadByte);
+    let reader = this.readers.get(id);
+    if (reader === undefined) {
+      reader = recordTypeById(id).reader(this.buffer);
+      this.readers.set(id, reader);
+    }
+    const expected = reader.view.$record.payloadBytes;
+    if (h.payloadBytes !== expected) {
+      throw new FrameError(`record '${reader.view.$record.name}' needs ${expected} payload bytes, frame has ${h.payloadBytes}`);
+    }
+    return reader.at(h.payloadByte);
+  }
+}
+
+function inflate(bytes: Uint8Array): Uint8Array {
+  if (bytes.length < 4) throw new FrameError(`lz4 payload of ${bytes.length} bytes has no size prefix`);
+  const size = (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
+  if (size > MAX_DECODED_BYTES) throw new FrameError(`lz4 payload claims ${size} decoded bytes (limit ${MAX_DECODED_BYTES})`);
+  let out: Buffer;
+  try {
+    out = uncompressSync(bytes);
+  } catch (err) {
+    throw new FrameError(`lz4 payload is corrupt: ${(err as Error).message}`);
+  }
+  if (out.length !== size) throw new FrameError(`lz4 payload decoded to ${out.length} bytes, its prefix says ${size}`);
+  return out;
+}
+
+/** A typed array that owns a copy of the bytes (the ring space is reused once the handler returns). */
+function rawArray(type: number, bytes: Uint8Array): RawTypedArray {
+  const T = RAW_TYPES[type]!;
+  if (bytes.length % T.BYTES_PER_ELEMENT !== 0) {
+    throw new FrameError(`${bytes.length} bytes is not a whole number of ${T.name} elements`);
+  }
+  const copy = new ArrayBuffer(bytes.length);
+  new Uint8Array(copy).set(bytes);
+  return new T(copy);
+}

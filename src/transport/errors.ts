@@ -1,0 +1,104 @@
+/**
+ * Every error dualbus raises is a DualbusError with a stable `code`, so callers can branch on
+ * `err.code` rather than on message text.
+ */
+export class DualbusError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = code;
+  }
+}
+
+/** A mailbox had no room; nothing was written. */
+export class MailboxFull extends DualbusError {
+  constructor(actor: string, bytes: number) {
+    super('MailboxFull', `mailbox of actor '${actor}' is full (${bytes} bytes in use); the message was not sent`);
+  }
+}
+
+/** A message can never fit the target mailbox. */
+export class MessageTooLarge extends DualbusError {
+  constructor(actor: string, bytes: number, max: number) {
+    super(
+      'MessageTooLarge',
+      `message of ${bytes} bytes is larger than the largest message actor '${actor}' accepts (${max} bytes, half its mailbox); raise mailboxBytes`,
+    );
+  }
+}
+
+export class AskTimeout extends DualbusError {
+  constructor(actor: string, timeoutMs: number) {
+    super('AskTimeout', `ask to actor '${actor}' got no reply within ${timeoutMs} ms`);
+  }
+}
+
+/** The target failed (its worker died) while the ask was pending. */
+export class ActorCrashed extends DualbusError {
+  constructor(actor: string, reason: string) {
+    super('ActorCrashed', `actor '${actor}' crashed: ${reason}`);
+  }
+}
+
+/** The target stopped (gracefully) or is stopping. */
+export class ActorStopped extends DualbusError {
+  constructor(actor: string) {
+    super('ActorStopped', `actor '${actor}' is stopped`);
+  }
+}
+
+export class ActorNotFound extends DualbusError {
+  constructor(actor: string) {
+    super('ActorNotFound', `no actor named '${actor}'`);
+  }
+}
+
+/** The receiving actor's handler threw while answering an ask; carries its message and stack. */
+export class RemoteError extends DualbusError {
+  readonly remoteStack: string | undefined;
+  constructor(actor: string, remote: { name: string; message: string; stack?: string }) {
+    super('RemoteError', `actor '${actor}' failed to answer: ${remote.name}: ${remote.message}`);
+    this.remoteStack = remote.stack;
+  }
+}
+
+/** The actor handled an ask without calling ctx.reply. */
+export class NoReply extends DualbusError {
+  constructor(actor: string) {
+    super('NoReply', `actor '${actor}' handled the ask without calling ctx.reply`);
+  }
+}
+
+/** A frame on the wire is malformed or truncated; it was not decoded. */
+export class FrameError extends DualbusError {
+  constructor(message: string) {
+    super('FrameError', `malformed frame: ${message}`);
+  }
+}
+
+/** An option at the public boundary has a wrong value. */
+export class InvalidOption extends DualbusError {
+  constructor(option: string, expected: string, given: unknown) {
+    super('InvalidOption', `option '${option}' must be ${expected}; got ${describe(given)}`);
+  }
+}
+
+export class SpawnFailed extends DualbusError {
+  constructor(actor: string, reason: string, options?: { cause?: unknown }) {
+    super('SpawnFailed', `actor '${actor}' failed to start: ${reason}`, options);
+  }
+}
+
+export class SystemStopped extends DualbusError {
+  constructor(system: string) {
+    super('SystemStopped', `system '${system}' is shut down`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  return `a ${typeof value}`;
+}

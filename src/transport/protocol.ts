@@ -1,0 +1,105 @@
+import { InvalidOption } from './errors.js';
+
+/**
+ * What the host side (runtime/) and the worker side (actors/) both need to agree on: frame kinds,
+ * actor states, and the shapes of control-plane messages (which travel by postMessage; the data
+ * plane uses only the rings).
+ */
+
+/** The host is endpoint 0; actors are numbered from 1 in spawn order. */
+export const HOST_ID = 0;
+export const HOST_NAME = '$host';
+
+/** Frame kinds on the data plane. */
+export const Kind = {
+  Send: 1,
+  Ask: 2,
+  Reply: 3,
+  ReplyError: 4,
+  Publish: 5,
+} as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+/** Values of the STATE word of a mailbox block. */
+export const ActorState = {
+  Starting: 0,
+  Running: 1,
+  Stopping: 2,
+  Stopped: 3,
+} as const;
+export type ActorState = (typeof ActorState)[keyof typeof ActorState];
+
+export type WaitStrategyName = 'spin' | 'block' | 'async';
+
+/** One endpoint (an actor or the host) as every other endpoint sees it. */
+export interface PeerEntry {
+  id: number;
+  name: string;
+  block: SharedArrayBuffer;
+  messagesBytes: number;
+  repliesBytes: number;
+}
+
+/** One subscription: endpoint `id` receives topics matching `pattern`. */
+export interface SubscriptionEntry {
+  id: number;
+  pattern: string;
+}
+
+/** What a worker receives as workerData when it starts. */
+export interface WorkerBoot {
+  self: PeerEntry;
+  moduleUrl: string;
+  wait: WaitStrategyName;
+  spinMicros: number;
+  parkTimeoutMs: number;
+  askTimeoutMs: number;
+  compressAbove: number;
+  latencySampleEvery: number;
+  peers: PeerEntry[];
+  subscriptions: SubscriptionEntry[];
+}
+
+/** Host -> worker control messages. Each one bumps the mailbox CONTROL word. */
+export type ControlToWorker =
+  | { type: 'peers'; seq: number; peers: PeerEntry[] }
+  | { type: 'down'; seq: number; id: number; reason: string; crashed: boolean }
+  | { type: 'subscriptions'; seq: number; subscriptions: SubscriptionEntry[] }
+  | { type: 'stop'; seq: number };
+
+/** Worker -> host control messages. */
+export type ControlFromWorker =
+  | { type: 'ready'; subscribe: string[] }
+  | { type: 'ack'; seq: number }
+  | { type: 'init-failed'; error: SerializedError }
+  | { type: 'event'; event: ActorEventName; error?: SerializedError; detail?: Record<string, unknown> }
+  | { type: 'stopped' };
+
+export type ActorEventName = 'handler-error' | 'bad-frame' | 'log-suppressed' | 'stop-hook-error';
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return {
+      name: err.name,
+      message: err.message,
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(err.stack !== undefined ? { stack: err.stack } : {}),
+    };
+  }
+  return { name: 'Error', message: String(err) };
+}
+
+/** The timeout an ask or awaitable send uses: the caller's, else the system default; checked. */
+export function timeoutOption(options: { timeoutMs?: number } | undefined, fallback: number): number {
+  const t = options?.timeoutMs ?? fallback;
+  if (!(typeof t === 'number' && t > 0 && Number.isFinite(t))) throw new InvalidOption('timeoutMs', 'a positive number of milliseconds', t);
+  return t;
+}

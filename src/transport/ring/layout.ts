@@ -1,0 +1,173 @@
+/**
+ * Every shared-memory layout of dualbus, in one place. No other file does index arithmetic on a
+ * SharedArrayBuffer: they call the helpers at the bottom of this file.
+ *
+ * One actor (and the host) owns one **mailbox block**: a single SharedArrayBuffer that the runtime
+ * allocates and keeps, so the rings outlive the worker that reads them.
+ *
+ * ```
+ *  byte 0        +--------------------------------------------------------------+
+ *  line 0        | DOORBELL   i32 parked | i32 signal | i32 control | ...       |  written by producers
+ *  byte 64       +--------------------------------------------------------------+  (rarely) and the host
+ *  line 1        | LIFECYCLE  i32 state  | i32 onFull | ...                     |  written by the host
+ *  byte 128      +--------------------------------------------------------------+
+ *  line 2        | HEARTBEAT  i32 beat   | ...                                  |  written by the consumer
+ *  byte 192      +--------------------------------------------------------------+
+ *                | STATS      f64 x STAT_SLOTS: received, sent, errors, ...     |  written by the consumer
+ *                |            f64 x HISTOGRAM_BUCKETS: latency histogram        |  (single writer)
+ *                +--------------------------------------------------------------+
+ *                | RING messages: header (3 lines) + data (messageBytes)        |
+ *                +--------------------------------------------------------------+
+ *                | RING replies:  header (3 lines) + data (replyBytes)          |
+ *                +--------------------------------------------------------------+
+ * ```
+ *
+ * A **ring** is a many-producer, single-consumer queue of variable-length records:
+ *
+ * ```
+ *  +0    line H | i32 head (consumer position) | i32 dequeued            |  consumer writes
+ *  +64   line T | i32 tail (claim position)    | i32 enqueued            |  producers CAS
+ *  +128  line S | i32 spaceWaiters | i32 overflows                       |  producers, on full only
+ *  +192  data   | record | record | ... | padding | (wraps to data+0)     |
+ *
+ *  record: | i32 length (payload bytes, >0) | i32 reserved | payload ... | pad to 8 |
+ *  padding: | i32 -(bytes to the end of data) |   (skipped by the consumer)
+ * ```
+ *
+ * Positions (head, tail) are byte counters that grow for ever and wrap at 2^32 (Int32 arithmetic);
+ * `position & (capacity - 1)` is the offset in data. Capacity is a power of two.
+ *
+ * **Publish rule: a record becomes visible when its length word, written last, is stored with
+ * Atomics.store; the consumer zeroes every byte it consumed before it advances head with
+ * Atomics.store, so a length word of zero always means "not published yet".**
+ */
+
+export const CACHE_LINE = 64;
+const I32 = 4;
+const F64 = 8;
+
+// ---- mailbox block: doorbell line ----------------------------------------------------------
+export const DOORBELL_BYTE = 0;
+/** 1 while the consumer is parked (or about to park); a producer that swaps it to 0 rings. */
+export const PARKED = DOORBELL_BYTE / I32 + 0;
+/** Bumped on every ring; the consumer parks with Atomics.wait on this word. */
+export const SIGNAL = DOORBELL_BYTE / I32 + 1;
+/** Bumped by the host each time it posts a control message, so a parked actor wakes to read it. */
+export const CONTROL = DOORBELL_BYTE / I32 + 2;
+
+// ---- mailbox block: lifecycle line ---------------------------------------------------------
+export const LIFECYCLE_BYTE = DOORBELL_BYTE + CACHE_LINE;
+/** ActorState value: see protocol.ts. Producers read it only on the slow paths. */
+export const STATE = LIFECYCLE_BYTE / I32 + 0;
+/** 1 when a full mailbox must make `send` throw MailboxFull instead of returning false. */
+export const ON_FULL_THROWS = LIFECYCLE_BYTE / I32 + 1;
+
+// ---- mailbox block: heartbeat line ---------------------------------------------------------
+export const HEARTBEAT_BYTE = LIFECYCLE_BYTE + CACHE_LINE;
+/** Bumped by the actor loop on every turn: a watchdog reads progress here. */
+export const HEARTBEAT = HEARTBEAT_BYTE / I32 + 0;
+
+// ---- mailbox block: stats ------------------------------------------------------------------
+export const STATS_BYTE = HEARTBEAT_BYTE + CACHE_LINE;
+/** Float64 slot indices (relative to STATS_BYTE / 8). */
+export const STAT_RECEIVED = 0;
+export const STAT_SENT = 1;
+export const STAT_ERRORS = 2;
+export const STAT_HANDLER_MS = 3;
+export const STAT_HIGH_WATER = 4;
+export const STAT_ASKS_SENT = 5;
+export const STAT_REPLIES = 6;
+export const STAT_SLOTS = 8;
+/** Latency histogram: HISTOGRAM_PER_OCTAVE buckets per doubling of nanoseconds. */
+export const HISTOGRAM_PER_OCTAVE = 8;
+export const HISTOGRAM_BUCKETS = 40 * HISTOGRAM_PER_OCTAVE; // up to 2^40 ns, about 18 minutes
+const STATS_BYTES = alignUp((STAT_SLOTS + HISTOGRAM_BUCKETS) * F64, CACHE_LINE);
+
+// ---- ring header ---------------------------------------------------------------------------
+/** Int32 indices relative to the ring's first byte / 4. */
+export const RING_HEAD = 0;
+export const RING_DEQUEUED = 1;
+export const RING_TAIL = CACHE_LINE / I32;
+export const RING_ENQUEUED = RING_TAIL + 1;
+export const RING_SPACE_WAITERS = (2 * CACHE_LINE) / I32;
+export const RING_OVERFLOWS = RING_SPACE_WAITERS + 1;
+export const RING_HEADER_BYTES = 3 * CACHE_LINE;
+/** Every record starts with this many bytes: the length word and a reserved word. */
+export const RECORD_HEADER_BYTES = 8;
+export const RECORD_ALIGN = 8;
+
+export const MESSAGES_RING_BYTE = STATS_BYTE + STATS_BYTES;
+
+export const MIN_RING_BYTES = 1 << 10;
+export const MAX_RING_BYTES = 1 << 30;
+
+export function alignUp(n: number, to: number): number {
+  return (n + to - 1) & ~(to - 1);
+}
+
+export function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+}
+
+/** Where each region of a mailbox block starts, for the given ring capacities. */
+export interface MailboxLayout {
+  readonly messagesRingByte: number;
+  readonly messagesBytes: number;
+  readonly repliesRingByte: number;
+  readonly repliesBytes: number;
+  readonly totalBytes: number;
+}
+
+export function mailboxLayout(messagesBytes: number, repliesBytes: number): MailboxLayout {
+  const messagesRingByte = MESSAGES_RING_BYTE;
+  const repliesRingByte = messagesRingByte + RING_HEADER_BYTES + messagesBytes;
+  return {
+    messagesRingByte,
+    messagesBytes,
+    repliesRingByte,
+    repliesBytes,
+    totalBytes: repliesRingByte + RING_HEADER_BYTES + repliesBytes,
+  };
+}
+
+/** The byte size of a ring record whose payload is `payloadBytes` long. */
+export function recordBytes(payloadBytes: number): number {
+  return alignUp(RECORD_HEADER_BYTES + payloadBytes, RECORD_ALIGN);
+}
+
+/** The largest payload a ring of `capacity` bytes accepts: half of it, so it always fits after a wrap. */
+export function maxPayloadBytes(capacity: number): number {
+  return capacity / 2 - RECORD_HEADER_BYTES;
+}
+
+/** Int32 index of the first word of a ring (its head). */
+export function ringWord(ringByte: number): number {
+  return ringByte / I32;
+}
+
+/** Byte offset of a ring's data region. */
+export function ringDataByte(ringByte: number): number {
+  return ringByte + RING_HEADER_BYTES;
+}
+
+/** Float64 index of a stats slot. */
+export function statSlot(slot: number): number {
+  return STATS_BYTE / F64 + slot;
+}
+
+/** Float64 index of a latency histogram bucket. */
+export function histogramSlot(bucket: number): number {
+  return STATS_BYTE / F64 + STAT_SLOTS + bucket;
+}
+
+/** The histogram bucket for a latency in nanoseconds. */
+export function latencyBucket(ns: number): number {
+  if (!(ns > 1)) return 0;
+  const b = Math.floor(Math.log2(ns) * HISTOGRAM_PER_OCTAVE);
+  return b < HISTOGRAM_BUCKETS ? b : HISTOGRAM_BUCKETS - 1;
+}
+
+/** The upper bound, in nanoseconds, of a histogram bucket. */
+export function bucketUpperNs(bucket: number): number {
+  return 2 ** ((bucket + 1) / HISTOGRAM_PER_OCTAVE);
+}

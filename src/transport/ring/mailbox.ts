@@ -1,0 +1,108 @@
+import { Doorbell } from './doorbell.js';
+import {
+  HEARTBEAT,
+  HISTOGRAM_BUCKETS,
+  MAX_RING_BYTES,
+  MIN_RING_BYTES,
+  ON_FULL_THROWS,
+  STATE,
+  histogramSlot,
+  isPowerOfTwo,
+  latencyBucket,
+  mailboxLayout,
+  statSlot,
+} from './layout.js';
+import { Ring } from './ring.js';
+
+/**
+ * One endpoint's mailbox block (layout.ts): a doorbell, lifecycle and heartbeat words, stats, a
+ * ring for messages and a ring for replies to the asks it made. Replies have their own ring so an
+ * actor awaiting an answer inside `receive` can read it without touching its queued messages.
+ */
+export class Mailbox {
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  readonly dv: DataView;
+  readonly messages: Ring;
+  readonly replies: Ring;
+  readonly doorbell: Doorbell;
+
+  static create(messagesBytes: number, repliesBytes: number): Mailbox {
+    for (const [what, n] of [['mailboxBytes', messagesBytes], ['repliesBytes', repliesBytes]] as const) {
+      if (!isPowerOfTwo(n) || n < MIN_RING_BYTES || n > MAX_RING_BYTES) {
+        throw new RangeError(`${what} must be a power of two from ${MIN_RING_BYTES} to ${MAX_RING_BYTES}; got ${n}`);
+      }
+    }
+    const layout = mailboxLayout(messagesBytes, repliesBytes);
+    return new Mailbox(new SharedArrayBuffer(layout.totalBytes), messagesBytes, repliesBytes);
+  }
+
+  constructor(
+    readonly block: SharedArrayBuffer,
+    readonly messagesBytes: number,
+    readonly repliesBytes: number,
+  ) {
+    const layout = mailboxLayout(messagesBytes, repliesBytes);
+    if (block.byteLength !== layout.totalBytes) {
+      throw new RangeError(`mailbox block of ${block.byteLength} bytes does not match its ring sizes (${layout.totalBytes} expected)`);
+    }
+    this.i32 = new Int32Array(block);
+    this.f64 = new Float64Array(block, 0, Math.floor(block.byteLength / 8));
+    this.dv = new DataView(block);
+    this.messages = new Ring(block, layout.messagesRingByte, messagesBytes);
+    this.replies = new Ring(block, layout.repliesRingByte, repliesBytes);
+    this.doorbell = new Doorbell(this.i32);
+  }
+
+  /** True when either ring has a record ready. */
+  hasWork(): boolean {
+    return this.messages.hasRecord() || this.replies.hasRecord();
+  }
+
+  state(): number {
+    return Atomics.load(this.i32, STATE);
+  }
+
+  setState(state: number): void {
+    Atomics.store(this.i32, STATE, state);
+  }
+
+  onFullThrows(): boolean {
+    return Atomics.load(this.i32, ON_FULL_THROWS) === 1;
+  }
+
+  setOnFullThrows(throws: boolean): void {
+    Atomics.store(this.i32, ON_FULL_THROWS, throws ? 1 : 0);
+  }
+
+  beat(): void {
+    Atomics.add(this.i32, HEARTBEAT, 1);
+  }
+
+  heartbeat(): number {
+    return Atomics.load(this.i32, HEARTBEAT);
+  }
+
+  // Stats have one writer (the endpoint that owns the block); readers tolerate a stale value.
+  stat(slot: number): number {
+    return this.f64[statSlot(slot)]!;
+  }
+
+  addStat(slot: number, n: number): void {
+    this.f64[statSlot(slot)]! += n;
+  }
+
+  maxStat(slot: number, n: number): void {
+    const i = statSlot(slot);
+    if (n > this.f64[i]!) this.f64[i] = n;
+  }
+
+  recordLatencyNs(ns: number): void {
+    this.f64[histogramSlot(latencyBucket(ns))]! += 1;
+  }
+
+  histogram(): Float64Array {
+    const first = histogramSlot(0);
+    return this.f64.slice(first, first + HISTOGRAM_BUCKETS);
+  }
+}
