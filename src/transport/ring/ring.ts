@@ -51,7 +51,7 @@ export class Ring {
   /**
    * Claims room for a payload of `payloadBytes` and returns the byte offset where the payload goes,
    * or -1 when the ring is full. The caller writes the payload, then calls `publish`.
-   * The caller has checked `payloadBytes <= maxPayload`.
+   * The caller has checked `1 <= payloadBytes <= maxPayload` (a length of 0 means "unpublished").
    */
   claim(payloadBytes: number): number {
     const i32 = this.i32;
@@ -116,7 +116,8 @@ export class Ring {
     const start = Atomics.load(i32, headIdx);
     let head = start;
     let count = 0;
-    while (count < max) {
+    // Stop after one lap: what lies beyond start + capacity is this batch's own space, not yet zeroed.
+    while (count < max && ((head - start) | 0) < this.capacity) {
       const len = Atomics.load(i32, this.dataWord + ((head & this.mask) >> 2));
       if (len === 0) break; // nothing published here yet
       if (len < 0) {
