@@ -1,5 +1,5 @@
 import { compressSync, uncompressSync } from 'lz4-napi';
-import { Packr } from 'msgpackr';
+import { C1, Packr } from 'msgpackr';
 import { FrameError } from '../errors.js';
 import { Encoding, FLAG_LZ4, RAW_TYPES, type FrameHeader, type RawTypedArray } from './frame.js';
 import { recordIdAt, recordTypeById, viewsOf, type BufferViews, type RecordReader, type RecordFields } from './records.js';
@@ -74,11 +74,15 @@ export class PayloadDecoder {
     let bytes = this.views.u8.subarray(h.payloadByte, h.payloadByte + h.payloadBytes);
     if ((h.flags & FLAG_LZ4) !== 0) bytes = inflate(bytes);
     if (enc === Encoding.Msgpack) {
+      let value: unknown;
       try {
-        return this.unpackr.unpack(bytes);
+        value = this.unpackr.unpack(bytes);
       } catch (err) {
         throw new FrameError(`msgpack payload does not decode: ${(err as Error).message}`);
       }
+      // msgpackr answers the never-used byte 0xc1 with a marker object instead of an error.
+      if (value === C1) throw new FrameError('msgpack payload does not decode: it is the never-used byte 0xc1');
+      return value;
     }
     return rawArray(enc - Encoding.Raw, bytes);
   }
