@@ -10,7 +10,7 @@ export type { SystemOptions, SpawnOptions } from './runtime/options.js';
 export { SYSTEM_DEFAULTS, SPAWN_DEFAULTS } from './runtime/options.js';
 export type { ActorStats, LatencyStats } from './runtime/stats.js';
 export { defineRecord } from './transport/codec/records.js';
-export type { RecordType, RecordView, RecordValues, RecordFields, FieldType } from './transport/codec/records.js';
+export type { RecordType, RecordView, ViewOf, RecordValues, RecordFields, FieldType } from './transport/codec/records.js';
 export { matchTopic } from './transport/topic.js';
 export {
   DualbusError,

@@ -21,6 +21,8 @@ export interface LoopHooks {
  */
 export class ActorLoop {
   private inflight: Promise<void> | undefined;
+  /** Messages until the mailbox depth is sampled again for the high-water mark. */
+  private depthCheckIn = 1;
   private stopRequested = false;
 
   constructor(
@@ -63,6 +65,7 @@ export class ActorLoop {
     this.endpoint.flushDeferredReplies();
     if (!own.messages.hasRecord()) return n;
     own.maxStat(STAT_HIGH_WATER, own.messages.depth());
+    this.depthCheckIn = 1; // look again after the first message: it may have been slow
     const t0 = performance.now();
     n += own.messages.drain(this.onMessage, BATCH, this.holding);
     own.addStat(STAT_HANDLER_MS, performance.now() - t0);
@@ -101,6 +104,10 @@ export class ActorLoop {
     } catch (err) {
       ctx.fail(err);
       this.failed('handler-error', err);
+    }
+    if (--this.depthCheckIn === 0) {
+      this.depthCheckIn = 64;
+      ep.own.maxStat(STAT_HIGH_WATER, ep.own.messages.depth());
     }
   };
 

@@ -45,6 +45,8 @@ interface ActorHandle {
   acks: Map<number, () => void>;
   exited: Promise<number>;
   stopped?: Promise<void>;
+  /** The uncaught error that killed the worker, if one did. */
+  failure?: SerializedError;
 }
 
 export interface SystemStats {
@@ -180,6 +182,10 @@ export class System extends EventEmitter {
     }
     handle.lifecycle = 'running';
     handle.startedAt = performance.now();
+    worker.on('error', (err) => {
+      // An uncaught exception in the worker: it is dying; 'exit' follows and does the cleanup.
+      handle.failure = serializeError(err);
+    });
     worker.on('exit', (code) => this.onExit(handle, code));
     worker.on('message', (m: ControlFromWorker) => this.onWorkerMessage(handle, m));
     await this.broadcast((seq) => ({ type: 'peers', seq, peers: [entry] }), handle);
@@ -377,7 +383,7 @@ export class System extends EventEmitter {
     handle.mailbox.setState(ActorState.Stopped);
     for (const ack of handle.acks.values()) ack();
     handle.acks.clear();
-    const reason = crashed ? `worker exited with code ${code}` : 'stopped';
+    const reason = !crashed ? 'stopped' : handle.failure !== undefined ? `${handle.failure.name}: ${handle.failure.message}` : `worker exited with code ${code}`;
     this.endpoint.peerDown(handle.id, reason, crashed);
     this.subscriptions = this.subscriptions.filter((s) => s.id !== handle.id);
     for (const other of this.actors.values()) {
@@ -386,7 +392,7 @@ export class System extends EventEmitter {
       }
     }
     if (crashed) {
-      this.logger.error({ system: this.name, actor: handle.name, event: 'failed', code }, `actor ${handle.name} crashed (exit code ${code})`);
+      this.logger.error({ system: this.name, actor: handle.name, event: 'failed', code, reason: handle.failure }, `actor ${handle.name} crashed: ${reason}`);
       this.actors.delete(handle.name);
     } else {
       this.logger.info({ system: this.name, actor: handle.name, event: 'stopped' }, `actor ${handle.name} stopped`);

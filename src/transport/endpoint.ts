@@ -10,12 +10,13 @@ import {
   FrameError,
   MailboxFull,
   MessageTooLarge,
+  NoReply,
   RemoteError,
 } from './errors.js';
 import { STAT_ASKS_SENT, STAT_RECEIVED, STAT_REPLIES, STAT_SENT } from './ring/layout.js';
 import { Mailbox } from './ring/mailbox.js';
 import type { Ring } from './ring/ring.js';
-import { ActorState, Kind, serializeError, type PeerEntry, type SubscriptionEntry } from './protocol.js';
+import { ActorState, Kind, serializeError, type PeerEntry, type SerializedError, type SubscriptionEntry } from './protocol.js';
 import { matchTopic } from './topic.js';
 
 /** Another endpoint as this one sees it: its name and its mailbox block, mapped here. */
@@ -169,7 +170,11 @@ export class Endpoint {
   async sendAsync(target: Peer, value: unknown, timeoutMs: number): Promise<void> {
     const deadline = nowMs() + timeoutMs;
     for (;;) {
-      if (this.send(target, value)) return;
+      try {
+        if (this.send(target, value)) return;
+      } catch (err) {
+        if (!(err instanceof MailboxFull)) throw err; // onFull 'throw': here it means "wait"
+      }
       const left = deadline - nowMs();
       if (left <= 0) throw new MailboxFull(target.name, target.mailbox.messages.usedBytes());
       await target.mailbox.messages.waitForSpace(left);
@@ -284,7 +289,7 @@ export class Endpoint {
       let value = this.decoder.decode(h);
       if (h.encoding === Encoding.Record) value = (value as { toObject(): unknown }).toObject();
       if (h.kind === Kind.Reply) ask.resolve(value);
-      else ask.reject(new RemoteError(this.byId.get(ask.target)?.name ?? `#${ask.target}`, value as { name: string; message: string }));
+      else ask.reject(remoteFailure(this.byId.get(ask.target)?.name ?? `#${ask.target}`, value as SerializedError));
     } catch (err) {
       this.onBadFrame(err);
     }
@@ -388,4 +393,9 @@ export class Endpoint {
     }
     return bytes;
   }
+}
+
+/** The error an asker sees for a ReplyError: NoReply as itself, anything else as a RemoteError. */
+function remoteFailure(actor: string, remote: SerializedError): Error {
+  return remote.code === 'NoReply' ? new NoReply(actor) : new RemoteError(actor, remote);
 }

@@ -57,9 +57,12 @@ export class ActorNotFound extends DualbusError {
 /** The receiving actor's handler threw while answering an ask; carries its message and stack. */
 export class RemoteError extends DualbusError {
   readonly remoteStack: string | undefined;
-  constructor(actor: string, remote: { name: string; message: string; stack?: string }) {
+  /** The `code` of the error on the other side, when it had one (e.g. MessageTooLarge). */
+  readonly remoteCode: string | undefined;
+  constructor(actor: string, remote: { name: string; message: string; code?: string; stack?: string }) {
     super('RemoteError', `actor '${actor}' failed to answer: ${remote.name}: ${remote.message}`);
     this.remoteStack = remote.stack;
+    this.remoteCode = remote.code;
   }
 }
 

@@ -18,6 +18,9 @@ export type RecordView<F extends RecordFields> = Readonly<RecordValues<F>> & {
   toObject(): RecordValues<F>;
 };
 
+/** The view type of a record type: `ViewOf<typeof Tick>` in a message union. */
+export type ViewOf<R> = R extends RecordType<infer F> ? RecordView<F> : never;
+
 export const RECORD_PREFIX_BYTES = 8;
 
 const FIELD_BYTES: Record<FieldType, number> = { f64: 8, f32: 4, i32: 4, u32: 4, i16: 2, u16: 2, i8: 1, u8: 1, bool: 1 };
