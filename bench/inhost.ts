@@ -1,0 +1,206 @@
+// `npm run bench`: dualbus against postMessage, comlink, piscina and ringbuf.js, side by side in
+// one run on the same messages. Prints a table with ratios and writes bench/results/inhost.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { pino } from 'pino';
+import { Piscina } from 'piscina';
+import { RingBuffer } from 'ringbuf.js';
+import { createSystem, type System } from 'dualbus';
+import { Ping, now, pause, pct, pingObject } from './shared.js';
+
+const here = (p: string) => new URL(p, import.meta.url);
+const quick = process.env.BENCH_QUICK === '1';
+const N_LAT = quick ? 3_000 : 20_000;
+const N_RPC = quick ? 2_000 : 10_000;
+const N_REC = quick ? 300_000 : 3_000_000;
+const N_OBJ = quick ? 100_000 : 1_000_000;
+type Pct = { p50: number; p99: number; p999: number };
+const rows: Record<string, Record<string, number | Pct | null>> = {};
+const put = (impl: string, metric: string, v: number | Pct | null) => ((rows[impl] ??= {})[metric] = v);
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+// ------------------------------------------------------------------ baselines
+async function postMessageBench(): Promise<void> {
+  const run = async (mode: 'pingpong' | 'flood', n: number) => {
+    const a = new Worker(here('./baselines/pm-peer.js'), { workerData: { role: 'a' } });
+    const b = new Worker(here('./baselines/pm-peer.js'), { workerData: { role: 'b' } });
+    const { port1, port2 } = new MessageChannel();
+    const done = new Promise<any>((r) => (mode === 'flood' ? b : a).once('message', r));
+    b.postMessage({ port: port2, n, mode }, [port2]);
+    await new Promise((r) => setTimeout(r, 100));
+    a.postMessage({ port: port1, n, mode }, [port1]);
+    const out = await done;
+    await Promise.all([a.terminate(), b.terminate()]);
+    return out;
+  };
+  put('postMessage', 'oneWayActorUs', await run('pingpong', N_LAT));
+  put('postMessage', 'objectsPerSec1', N_OBJ / ((await run('flood', N_OBJ)).ms / 1000));
+}
+
+async function comlinkBench(): Promise<void> {
+  const w = new Worker(here('./baselines/comlink-worker.js'));
+  const api = Comlink.wrap<{ echo(x: unknown): unknown }>(nodeEndpoint(w));
+  const rtt: number[] = [];
+  for (let i = 0; i < N_RPC; i++) {
+    const t = now();
+    await api.echo(pingObject(i, t));
+    rtt.push(now() - t);
+  }
+  put('comlink', 'askRoundTripUs', pct(rtt.slice(100)));
+  await w.terminate();
+}
+
+async function piscinaBench(): Promise<void> {
+  const pool = new Piscina({ filename: here('./baselines/piscina-task.js').href, minThreads: 1, maxThreads: 1 });
+  const rtt: number[] = [];
+  for (let i = 0; i < N_RPC; i++) {
+    const t = now();
+    await pool.run(pingObject(i, t));
+    rtt.push(now() - t);
+  }
+  put('piscina', 'askRoundTripUs', pct(rtt.slice(100)));
+  await pool.destroy();
+}
+
+async function ringbufBench(): Promise<void> {
+  const sab = RingBuffer.getStorageForCapacity(1 << 20, Uint8Array);
+  const c = new Worker(here('./baselines/ringbuf-peer.js'), { workerData: { role: 'consumer', sab, n: N_OBJ } });
+  const p = new Worker(here('./baselines/ringbuf-peer.js'), { workerData: { role: 'producer', sab, n: N_OBJ } });
+  const { ms } = await new Promise<{ ms: number }>((r) => c.once('message', r));
+  put('ringbuf.js+msgpackr', 'objectsPerSec1', N_OBJ / (ms / 1000));
+  await Promise.all([c.terminate(), p.terminate()]);
+}
+
+// ------------------------------------------------------------------ dualbus
+const silent = pino({ level: 'silent' });
+
+async function until(probe: () => boolean): Promise<void> {
+  while (!probe()) await new Promise((r) => setTimeout(r, 5));
+}
+
+async function throughput(system: System, wait: 'spin' | 'block' | 'async', producers: number, record: boolean, n: number): Promise<number> {
+  const sink = await system.spawn(`sink-${producers}-${record}`, here('./actors/sink.js'), { wait, mailboxBytes: 1 << 22 });
+  const floods = [];
+  for (let i = 0; i < producers; i++) floods.push(await system.spawn(`flood-${producers}-${record}-${i}`, here('./actors/flood.js'), { wait }));
+  sink.send({ type: 'expect', total: n });
+  const done = new Promise<{ ms: number }>((r) => {
+    const off = system.subscribe('bench.done', (m) => {
+      off();
+      r(m);
+    });
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  for (const f of floods) f.send({ n: n / producers, to: sink.name, record });
+  const { ms } = await done;
+  for (const f of floods) await system.stop(f.name);
+  await system.stop(sink.name);
+  return n / (ms / 1000);
+}
+
+async function dualbusBench(wait: 'spin' | 'block' | 'async'): Promise<void> {
+  const impl = `dualbus ${wait}`;
+  const system = await createSystem({ name: 'bench', logger: silent, hostWait: 'spin', latencySampleEvery: 1 });
+  const a = await system.spawn('a', here('./actors/ping.js'), { wait });
+  const b = await system.spawn('b', here('./actors/ping.js'), { wait });
+  a.send({ type: 'start', peer: 'b', n: N_LAT, record: true });
+  await until(() => system.stats().actors.a!.received >= N_LAT + 1);
+  put(impl, 'oneWayActorUs', (await b.ask({ type: 'result?' })) as Pct);
+  put(impl, 'askRoundTripUs', (await a.ask({ type: 'ask', n: N_RPC, peer: 'b' }, { timeoutMs: 120_000 })) as Pct);
+  await system.stop('a');
+
+  const sink = await system.spawn('lat', here('./actors/latency-sink.js'), { wait });
+  const rec = { ts: 0, px: 101.25, qty: 300, seq: 0 };
+  for (let i = 0; i < N_LAT; i++) {
+    rec.ts = now();
+    rec.seq = i;
+    sink.sendRecord(Ping, rec);
+    pause(wait === 'spin' ? 5 : 60); // under 'block'/'async' each message finds the actor parked
+  }
+  put(impl, 'oneWayHostUs', (await sink.ask({ type: 'result?' })) as Pct);
+  const hostRtt: number[] = [];
+  for (let i = 0; i < N_RPC; i++) {
+    const t = now();
+    await b.ask(pingObject(i, t));
+    hostRtt.push(now() - t);
+  }
+  put(impl, 'hostAskRoundTripUs', pct(hostRtt.slice(100)));
+  await system.stop('lat');
+  await system.stop('b');
+
+  put(impl, 'recordsPerSec1', await throughput(system, wait, 1, true, N_REC));
+  put(impl, 'recordsPerSec3', await throughput(system, wait, 3, true, N_REC));
+  put(impl, 'objectsPerSec1', await throughput(system, wait, 1, false, N_OBJ));
+  put(impl, 'objectsPerSec3', await throughput(system, wait, 3, false, N_OBJ));
+  await system.shutdown();
+}
+
+async function idleCpu(wait: 'block' | 'async'): Promise<void> {
+  const system = await createSystem({ name: 'idle', logger: silent });
+  for (let i = 0; i < 13; i++) await system.spawn(`idle-${i}`, here('./actors/idle.js'), { wait });
+  await new Promise((r) => setTimeout(r, 500));
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, quick ? 1000 : 3000));
+  const c1 = process.cpuUsage(c0);
+  put(`dualbus ${wait}`, 'idleCpuPctOfCore13', Math.round(((c1.user + c1.system) / 1000 / (performance.now() - t0)) * 10000) / 100);
+  await system.shutdown();
+}
+
+// ------------------------------------------------------------------ run and report
+const steps: Array<[string, () => Promise<void>]> = [
+  ['postMessage', postMessageBench],
+  ['comlink', comlinkBench],
+  ['piscina', piscinaBench],
+  ['ringbuf.js', ringbufBench],
+  ['dualbus spin', () => dualbusBench('spin')],
+  ['dualbus block', () => dualbusBench('block')],
+  ['dualbus async', () => dualbusBench('async')],
+  ['idle block', () => idleCpu('block')],
+  ['idle async', () => idleCpu('async')],
+];
+for (const [name, step] of steps) {
+  const t = performance.now();
+  await step();
+  log(`${name} done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+}
+
+const fmtRate = (v: unknown) => (typeof v === 'number' ? `${(v / 1e6).toFixed(2)} M/s` : '');
+const fmtPct = (v: unknown) => (v && typeof v === 'object' ? `${(v as Pct).p50} / ${(v as Pct).p99} / ${(v as Pct).p999}` : '');
+const metrics: Array<[string, string, (v: unknown) => string]> = [
+  ['oneWayActorUs', 'one-way actor->actor µs p50/p99/p99.9', fmtPct],
+  ['oneWayHostUs', 'one-way host->actor µs p50/p99/p99.9', fmtPct],
+  ['askRoundTripUs', 'ask round trip (actor) µs p50/p99/p99.9', fmtPct],
+  ['hostAskRoundTripUs', 'ask round trip (host, spin) µs', fmtPct],
+  ['recordsPerSec1', 'records, 1 producer', fmtRate],
+  ['recordsPerSec3', 'records, 3 producers', fmtRate],
+  ['objectsPerSec1', 'msgpack objects, 1 producer', fmtRate],
+  ['objectsPerSec3', 'msgpack objects, 3 producers', fmtRate],
+  ['idleCpuPctOfCore13', '13 idle actors, % of one core', (v) => (typeof v === 'number' ? `${v}%` : '')],
+];
+const impls = Object.keys(rows);
+const table = [['metric', ...impls]];
+for (const [key, label, fmt] of metrics) table.push([label, ...impls.map((i) => fmt(rows[i]![key]))]);
+const width = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(width[i]!)).join(' | ')} |`;
+console.log(line(table[0]!));
+console.log(`|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const r of table.slice(1)) console.log(line(r));
+
+const p50 = (impl: string, key: string) => (rows[impl]?.[key] as Pct | undefined)?.p50;
+const num = (impl: string, key: string) => rows[impl]?.[key] as number | undefined;
+const ratios = {
+  askVsPiscina: (p50('piscina', 'askRoundTripUs') ?? NaN) / (p50('dualbus spin', 'askRoundTripUs') ?? NaN),
+  askVsComlink: (p50('comlink', 'askRoundTripUs') ?? NaN) / (p50('dualbus spin', 'askRoundTripUs') ?? NaN),
+  oneWayVsPostMessage: (p50('postMessage', 'oneWayActorUs') ?? NaN) / (p50('dualbus spin', 'oneWayActorUs') ?? NaN),
+  objectsVsPostMessage: Math.max(...['spin', 'block', 'async'].map((w) => num(`dualbus ${w}`, 'objectsPerSec1') ?? 0)) / (num('postMessage', 'objectsPerSec1') ?? NaN),
+  objectsVsRingbuf: Math.max(...['spin', 'block', 'async'].map((w) => num(`dualbus ${w}`, 'objectsPerSec1') ?? 0)) / (num('ringbuf.js+msgpackr', 'objectsPerSec1') ?? NaN),
+};
+console.log('\nratios (higher is better for dualbus):');
+for (const [k, v] of Object.entries(ratios)) console.log(`  ${k}: ${v.toFixed(1)}x`);
+mkdirSync(here('../../bench/results'), { recursive: true });
+const out = here('../../bench/results/inhost.json');
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, quick, counts: { N_LAT, N_RPC, N_REC, N_OBJ }, results: rows, ratios }, null, 2));
+log(`wrote ${out.pathname}`);

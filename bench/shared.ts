@@ -1,0 +1,20 @@
+import { defineRecord } from 'dualbus';
+
+/** The benchmark message, as a record and as an object of the same fields. */
+export const Ping = defineRecord({ ts: 'f64', px: 'f64', qty: 'f64', seq: 'u32' }, { name: 'bench-ping' });
+export const pingObject = (seq: number, ts: number) => ({ ts, px: 101.25, qty: 300, seq });
+
+export const now = (): number => performance.timeOrigin + performance.now();
+
+/** p50/p99/p99.9 in microseconds of latencies given in milliseconds. */
+export function pct(ms: ArrayLike<number>): { p50: number; p99: number; p999: number } {
+  const a = Float64Array.from(ms).sort();
+  const at = (q: number) => Math.round(a[Math.min(a.length - 1, Math.floor(q * a.length))]! * 1000 * 100) / 100;
+  return { p50: at(0.5), p99: at(0.99), p999: at(0.999) };
+}
+
+/** Busy-waits `us` microseconds (pacing between latency samples). */
+export function pause(us: number): void {
+  const until = performance.now() + us / 1000;
+  while (performance.now() < until);
+}
