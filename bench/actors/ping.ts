@@ -11,7 +11,6 @@ export default defineActor<Msg, unknown, State>({
     if ('type' in msg) {
       if (msg.type === 'start') {
         Object.assign(s, { peer: msg.peer, n: msg.n, record: msg.record, lat: [], done: false });
-        ctx.send(msg.peer, { type: 'start', peer: ctx.self, n: msg.n, record: msg.record });
         send(s, ctx, 0);
       } else if (msg.type === 'result?') {
         ctx.reply(s.lat.length > 100 ? pct(s.lat.slice(100)) : null);
@@ -30,12 +29,13 @@ export default defineActor<Msg, unknown, State>({
     const t = now();
     if (ctx.isAsk) return ctx.reply(msg.seq);
     s.lat.push(t - msg.ts);
-    if (msg.seq < s.n) send(s, ctx, msg.seq + 1);
+    // The starter stops after n; the other side always answers whoever pinged it.
+    if (s.n === 0 || msg.seq < 2 * s.n) send(s, ctx, msg.seq + 1, ctx.sender!); // n round trips
   },
 });
 
-function send(s: State, ctx: { sendRecord: Function; send: Function }, seq: number): void {
+function send(s: State, ctx: { sendRecord: Function; send: Function }, seq: number, to = s.peer): void {
   const ts = now();
-  if (s.record) ctx.sendRecord(s.peer, Ping, { ts, px: 101.25, qty: 300, seq });
-  else ctx.send(s.peer, pingObject(seq, ts));
+  if (s.record) ctx.sendRecord(to, Ping, { ts, px: 101.25, qty: 300, seq });
+  else ctx.send(to, pingObject(seq, ts));
 }

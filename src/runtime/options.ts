@@ -57,7 +57,7 @@ export const SPAWN_DEFAULTS = Object.freeze({
   repliesBytes: 1 << 16,
   onFull: 'return-false' as 'return-false' | 'throw',
   spinMicros: 50,
-  parkTimeoutMs: 50,
+  parkTimeoutMs: 500,
 });
 
 export type ResolvedSystemOptions = Required<Omit<SystemOptions, 'logger'>> & { logger?: Logger };
