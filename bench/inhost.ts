@@ -22,6 +22,17 @@ const rows: Record<string, Record<string, number | Pct | null>> = {};
 const put = (impl: string, metric: string, v: number | Pct | null) => ((rows[impl] ??= {})[metric] = v);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
+/** N_RPC sequential calls from this thread; percentiles of their round trips (warm-up excluded). */
+async function roundTrips(call: (i: number, sentAt: number) => Promise<unknown>): Promise<Pct> {
+  const rtt: number[] = [];
+  for (let i = 0; i < N_RPC; i++) {
+    const t = now();
+    await call(i, t);
+    rtt.push(now() - t);
+  }
+  return pct(rtt.slice(100));
+}
+
 // ------------------------------------------------------------------ baselines
 async function postMessageBench(): Promise<void> {
   const run = async (mode: 'pingpong' | 'flood', n: number) => {
@@ -43,25 +54,13 @@ async function postMessageBench(): Promise<void> {
 async function comlinkBench(): Promise<void> {
   const w = new Worker(here('./baselines/comlink-worker.js'));
   const api = Comlink.wrap<{ echo(x: unknown): unknown }>(nodeEndpoint(w));
-  const rtt: number[] = [];
-  for (let i = 0; i < N_RPC; i++) {
-    const t = now();
-    await api.echo(pingObject(i, t));
-    rtt.push(now() - t);
-  }
-  put('comlink', 'askRoundTripUs', pct(rtt.slice(100)));
+  put('comlink', 'askRoundTripUs', await roundTrips((i, t) => api.echo(pingObject(i, t))));
   await w.terminate();
 }
 
 async function piscinaBench(): Promise<void> {
   const pool = new Piscina({ filename: here('./baselines/piscina-task.js').href, minThreads: 1, maxThreads: 1 });
-  const rtt: number[] = [];
-  for (let i = 0; i < N_RPC; i++) {
-    const t = now();
-    await pool.run(pingObject(i, t));
-    rtt.push(now() - t);
-  }
-  put('piscina', 'askRoundTripUs', pct(rtt.slice(100)));
+  put('piscina', 'askRoundTripUs', await roundTrips((i, t) => pool.run(pingObject(i, t))));
   await pool.destroy();
 }
 
@@ -110,13 +109,7 @@ async function dualbusBench(wait: 'spin' | 'block' | 'async'): Promise<void> {
   put(impl, 'oneWayActorUs', (await b.ask({ type: 'result?' })) as Pct);
   put(impl, 'askRoundTripUs', (await a.ask({ type: 'ask', n: N_RPC, peer: 'b' }, { timeoutMs: 120_000 })) as Pct);
   await system.stop('a');
-  const hostRtt: number[] = [];
-  for (let i = 0; i < N_RPC; i++) {
-    const t = now();
-    await b.ask(pingObject(i, t));
-    hostRtt.push(now() - t);
-  }
-  put(impl, 'hostAskRoundTripUs', pct(hostRtt.slice(100)));
+  put(impl, 'hostAskRoundTripUs', await roundTrips((i, t) => b.ask(pingObject(i, t))));
   await system.stop('b'); // two cores: keep at most one spinning actor beside the host
 
   const sink = await system.spawn('lat', here('./actors/latency-sink.js'), { wait });
