@@ -8,6 +8,8 @@ import type { AnyActorDefinition } from './define.js';
 
 /** How many messages one drain handles before the loop looks at its idle strategy again. */
 const BATCH = 256;
+/** How long an actor awaiting inside `receive` polls its reply ring before it parks. */
+const REPLY_SPIN_MS = 0.05;
 
 export interface LoopHooks {
   /** A handler threw, or a frame failed to decode. Must not throw. */
@@ -123,9 +125,17 @@ export class ActorLoop {
     for (let i = 0; i < 4 && !settled; i++) await undefined;
     while (!settled) {
       own.beat();
-      this.endpoint.drainReplies();
+      const replies = this.endpoint.drainReplies();
       this.endpoint.flushDeferredReplies();
-      if (settled) break;
+      if (replies > 0) {
+        // A reply settled an ask: let the handler's continuation run before anything else.
+        for (let i = 0; i < 4 && !settled; i++) await undefined;
+        continue;
+      }
+      // An answer from a running actor comes within microseconds: poll briefly before parking.
+      const until = performance.now() + REPLY_SPIN_MS;
+      while (!own.replies.hasRecord() && performance.now() < until);
+      if (own.replies.hasRecord()) continue;
       const seq = own.doorbell.prepareToPark();
       if (own.replies.hasRecord() || settled) {
         own.doorbell.unpark();
