@@ -1,7 +1,7 @@
 import type { RecordFields, RecordType, RecordValues } from '../transport/codec/records.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import { DualbusError, NoReply } from '../transport/errors.js';
-import { HOST_NAME, Kind, timeoutOption } from '../transport/protocol.js';
+import { Kind, timeoutOption } from '../transport/protocol.js';
 
 export interface AskOptions {
   /** Reject with AskTimeout after this long (default: the system's askTimeoutMs). */
@@ -50,8 +50,7 @@ export class ActorContextImpl<Reply = unknown> implements ActorContext<Reply> {
   }
 
   get sender(): string | undefined {
-    if (this.from < 0) return undefined;
-    return this.from === 0 ? HOST_NAME : this.endpoint.peerById(this.from)?.name;
+    return this.from < 0 ? undefined : this.endpoint.peerById(this.from)?.name; // the host is a peer too
   }
 
   get isAsk(): boolean {

@@ -1,7 +1,7 @@
 import { FrameError } from '../transport/errors.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import { STAT_ERRORS, STAT_HANDLER_MS, STAT_HIGH_WATER } from '../transport/ring/layout.js';
-import type { IdleStrategy, ParkTarget } from '../transport/ring/idle.js';
+import type { IdleStrategy } from '../transport/ring/idle.js';
 import { Kind } from '../transport/protocol.js';
 import type { ActorContextImpl } from './context.js';
 import type { AnyActorDefinition } from './define.js';
@@ -33,7 +33,6 @@ export class ActorLoop {
     private state: unknown,
     private readonly ctx: ActorContextImpl,
     private readonly idle: IdleStrategy,
-    private readonly target: ParkTarget,
     private readonly hooks: LoopHooks,
   ) {}
 
@@ -66,8 +65,10 @@ export class ActorLoop {
     let n = this.endpoint.drainReplies();
     this.endpoint.flushDeferredReplies();
     if (!own.messages.hasRecord()) return n;
-    own.maxStat(STAT_HIGH_WATER, own.messages.depth());
-    this.depthCheckIn = 1; // look again after the first message: it may have been slow
+    // Sample the depth after the first message (it may have been slow), then every 64. Until the
+    // batch is released the ring still counts the messages it handled, so the first sample also
+    // covers the depth the batch started with.
+    this.depthCheckIn = 1;
     const t0 = performance.now();
     n += own.messages.drain(this.onMessage, BATCH, this.holding);
     own.addStat(STAT_HANDLER_MS, performance.now() - t0);
@@ -121,15 +122,18 @@ export class ActorLoop {
       settled = true;
       own.doorbell.ringAlways();
     });
-    // An async receive that never awaited settles within a few microtasks: no park needed.
-    for (let i = 0; i < 4 && !settled; i++) await undefined;
+    // A handler that never awaited, or whose ask a reply just answered, goes on within a few
+    // microtasks: let those run before looking for more replies or parking.
+    const letHandlerRun = async (): Promise<void> => {
+      for (let i = 0; i < 4 && !settled; i++) await undefined;
+    };
+    await letHandlerRun();
     while (!settled) {
       own.beat();
       const replies = this.endpoint.drainReplies();
       this.endpoint.flushDeferredReplies();
       if (replies > 0) {
-        // A reply settled an ask: let the handler's continuation run before anything else.
-        for (let i = 0; i < 4 && !settled; i++) await undefined;
+        await letHandlerRun();
         continue;
       }
       // An answer from a running actor comes within microseconds: poll briefly before parking.
@@ -139,7 +143,6 @@ export class ActorLoop {
       const seq = own.doorbell.prepareToPark();
       if (own.replies.hasRecord() || settled) {
         own.doorbell.unpark();
-        await Promise.resolve(); // let the settled handler's continuation run
         continue;
       }
       await own.doorbell.parkAsync(seq, 1000);

@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   mailbox.setState(ActorState.Running);
   post({ type: 'ready', subscribe: [...(def.subscribe ?? [])] });
   const idle = createIdle(boot.wait, target, { spinMicros: boot.spinMicros, parkTimeoutMs: boot.parkTimeoutMs });
-  loop = new ActorLoop(endpoint, def, state, ctx, idle, target, { onError: (kind, err) => events.report(kind, err) });
+  loop = new ActorLoop(endpoint, def, state, ctx, idle, { onError: (kind, err) => events.report(kind, err) });
   if (stopRequested) loop.requestStop();
   await loop.run();
   try {

@@ -20,7 +20,8 @@ export class ActorRef<Msg = unknown, Reply = unknown> {
     readonly name: string,
     private readonly endpoint: Endpoint,
     private readonly askTimeoutMs: number,
-    private readonly afterAsk: (pending: Promise<unknown>) => void,
+    /** Runs right after an ask is written (the host may spin for the reply). */
+    private readonly afterAsk: () => void,
   ) {}
 
   /** False when the mailbox is full (counted there; nothing is sent). Throws MessageTooLarge, ActorStopped. */
@@ -46,7 +47,7 @@ export class ActorRef<Msg = unknown, Reply = unknown> {
   ask(msg: Msg, options?: RefAskOptions): Promise<Reply> {
     try {
       const p = this.endpoint.ask(this.endpoint.peer(this.name), msg, timeoutOption(options, this.askTimeoutMs)) as Promise<Reply>;
-      this.afterAsk(p);
+      this.afterAsk();
       return p;
     } catch (err) {
       return Promise.reject(err);

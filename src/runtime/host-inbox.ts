@@ -48,8 +48,7 @@ export class HostInbox {
     const own = this.endpoint.own;
     while (this.running) {
       let n = this.endpoint.drainReplies();
-      n += own.messages.drain(this.onMessage, TURN_BUDGET);
-      if (this.endpoint.flushDeferredReplies() > 0) n++;
+      n += own.messages.drain(this.onMessage, TURN_BUDGET); // the host is never asked, so never replies
       if (n > 0) {
         await yieldTurn(); // the host's own work comes first
         continue;

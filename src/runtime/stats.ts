@@ -31,7 +31,7 @@ export interface ActorStats {
 }
 
 /** Reads one endpoint's counters from its shared mailbox block, without asking its thread. */
-export function readStats(mailbox: Mailbox, state: ActorStats['state'], startedAt: number): Omit<ActorStats, never> {
+export function readStats(mailbox: Mailbox, state: ActorStats['state'], startedAt: number): ActorStats {
   return {
     state,
     received: mailbox.stat(STAT_RECEIVED),

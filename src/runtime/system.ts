@@ -198,7 +198,7 @@ export class System extends EventEmitter {
   /** A ref to a running actor, by name. */
   ref<A extends AnyActorDefinition = AnyActorDefinition>(name: string): ActorRef<MessageOf<A>, ReplyOf<A>> {
     if (!this.actors.has(name)) throw new ActorNotFound(name);
-    return new ActorRef(name, this.endpoint, this.options.askTimeoutMs, (p) => this.afterAsk(p));
+    return new ActorRef(name, this.endpoint, this.options.askTimeoutMs, () => this.afterAsk());
   }
 
   /** Names of the actors, in start order. */
@@ -249,14 +249,12 @@ export class System extends EventEmitter {
 
   /** Delivers `msg` to every actor (and host handler) subscribed to a matching pattern. */
   publish(topic: string, msg: unknown): boolean {
-    this.assertOpen();
-    if (typeof topic !== 'string' || topic === '') throw new InvalidOption('topic', 'a non-empty string', topic);
+    this.assertPublishable(topic);
     return this.endpoint.publish(topic, msg);
   }
 
   publishRecord<F extends RecordFields>(topic: string, type: RecordType<F>, values: RecordValues<F>): boolean {
-    this.assertOpen();
-    if (typeof topic !== 'string' || topic === '') throw new InvalidOption('topic', 'a non-empty string', topic);
+    this.assertPublishable(topic);
     return this.endpoint.publishRecord(topic, type, values);
   }
 
@@ -422,20 +420,22 @@ export class System extends EventEmitter {
     await this.broadcast((seq) => ({ type: 'subscriptions', seq, subscriptions }));
   }
 
-  private afterAsk(pending: Promise<unknown>): void {
+  /** hostWait 'spin': poll for the reply of the ask just sent. */
+  private afterAsk(): void {
     if (this.options.hostWait !== 'spin') return;
-    let settled = false;
-    pending.then(
-      () => (settled = true),
-      () => (settled = true),
-    );
-    // The promise settles in a microtask; count replies instead to know when ours arrived.
+    // No microtask runs while this thread spins, so the ask's promise cannot tell us it settled:
+    // the count of pending asks drops when the reply is read.
     const before = this.endpoint.pendingAsks();
-    this.inbox.spinFor(() => settled || this.endpoint.pendingAsks() < before, this.options.hostSpinMicros);
+    this.inbox.spinFor(() => this.endpoint.pendingAsks() < before, this.options.hostSpinMicros);
   }
 
   private assertOpen(): void {
     if (this.closed) throw new SystemStopped(this.name);
+  }
+
+  private assertPublishable(topic: unknown): void {
+    this.assertOpen();
+    if (typeof topic !== 'string' || topic === '') throw new InvalidOption('topic', 'a non-empty string', topic);
   }
 }
 

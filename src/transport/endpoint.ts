@@ -80,7 +80,6 @@ export class Endpoint {
   private corrSeq = 0;
   /** Replies that found the asker's reply ring full; retried as space frees up. */
   private readonly deferredReplies: Array<() => boolean> = [];
-  lateReplies = 0;
 
   constructor(cfg: EndpointConfig) {
     this.id = cfg.id;
@@ -280,10 +279,7 @@ export class Endpoint {
       if (h.kind !== Kind.Reply && h.kind !== Kind.ReplyError) throw new FrameError(`kind ${h.kind} in the reply ring`);
       this.own.addStat(STAT_REPLIES, 1);
       const ask = this.asks.get(h.corr);
-      if (ask === undefined) {
-        this.lateReplies++; // its ask timed out or its target went down: nobody waits
-        return;
-      }
+      if (ask === undefined) return; // its ask timed out (and was rejected): nobody waits
       this.asks.delete(h.corr);
       clearTimeout(ask.timer);
       let value = this.decoder.decode(h);
@@ -318,9 +314,9 @@ export class Endpoint {
     const target = this.byId.get(to);
     if (target === undefined) return; // the asker is gone; its asks were failed when it left
     const ring = target.mailbox.replies;
-    const attempt = (): boolean => {
+    const attempt = (payload: Uint8Array) => (): boolean => {
       try {
-        return this.write(target, ring, kind, corr, undefined, encoding, flags, bytes);
+        return this.write(target, ring, kind, corr, undefined, encoding, flags, payload);
       } catch (err) {
         if (err instanceof MessageTooLarge) {
           // The answer cannot fit: tell the asker why instead of leaving it to time out.
@@ -331,10 +327,8 @@ export class Endpoint {
         throw err;
       }
     };
-    if (this.deferredReplies.length === 0 && attempt()) return;
-    const copy = bytes.slice(); // the encoder's buffer is reused by the next message
-    bytes = copy;
-    this.deferredReplies.push(attempt);
+    if (this.deferredReplies.length === 0 && attempt(bytes)()) return;
+    this.deferredReplies.push(attempt(bytes.slice())); // the encoder reuses its buffer: keep a copy
   }
 
   private write(
