@@ -38,7 +38,8 @@ describe('the frame codec', () => {
     const { ep, roundTrip } = loopback(64);
     const self = ep.peer('self');
     fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 4 }), (value) => {
+      // msgpackr renames a key '__proto__' to '__proto_' (its guard against prototype pollution).
+      fc.property(fc.jsonValue({ maxDepth: 4 }).filter((v) => !JSON.stringify(v).includes('"__proto__"')), (value) => {
         const got = roundTrip(() => ep.send(self, value));
         expect(got.value).toEqual(JSON.parse(JSON.stringify(value))); // msgpack has no -0: it arrives as 0
       }),

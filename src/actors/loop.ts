@@ -87,8 +87,8 @@ export class ActorLoop {
       ctx.begin(h.kind, h.corr, h.from, h.topicBytes === 0 ? undefined : ep.topicOf(h));
       msg = ep.decode(h);
     } catch (err) {
+      this.failed('bad-frame', err); // counted before the asker can hear of it
       ctx.fail(err);
-      this.failed('bad-frame', err);
       return;
     }
     try {
@@ -97,16 +97,16 @@ export class ActorLoop {
         this.inflight = (result as Promise<void>).then(
           () => ctx.finish(),
           (err: unknown) => {
-            ctx.fail(err);
             this.failed('handler-error', err);
+            ctx.fail(err);
           },
         );
         return;
       }
       ctx.finish();
     } catch (err) {
-      ctx.fail(err);
       this.failed('handler-error', err);
+      ctx.fail(err);
     }
     if (--this.depthCheckIn === 0) {
       this.depthCheckIn = 64;

@@ -360,9 +360,10 @@ export class Endpoint {
     if (topic !== undefined) ring.u8.set(topic, byte + FRAME_HEADER_BYTES);
     if (type !== undefined) type.write(target.views, byte + prefix, values!);
     else if (payloadBytes > 0) ring.u8.set(payload!, byte + prefix);
+    // Counted before publishing: whoever reads the message (or its reply) then sees the count too.
+    this.own.addStat(STAT_SENT, 1);
     ring.publish(byte, frameBytes);
     mb.doorbell.ring();
-    this.own.addStat(STAT_SENT, 1);
     return true;
   }
 
