@@ -65,9 +65,9 @@ export class ActorLoop {
     let n = this.endpoint.drainReplies();
     this.endpoint.flushDeferredReplies();
     if (!own.messages.hasRecord()) return n;
-    // Sample the depth after the first message (it may have been slow), then every 64. Until the
-    // batch is released the ring still counts the messages it handled, so the first sample also
-    // covers the depth the batch started with.
+    // High-water mark: the depth now, then after the first message (it may have been slow) and
+    // every 64 after that.
+    own.maxStat(STAT_HIGH_WATER, own.messages.depth());
     this.depthCheckIn = 1;
     const t0 = performance.now();
     n += own.messages.drain(this.onMessage, BATCH, this.holding);

@@ -16,19 +16,20 @@
  *                | STATS      f64 x STAT_SLOTS: received, sent, errors, ...     |  written by the consumer
  *                |            f64 x HISTOGRAM_BUCKETS: latency histogram        |  (single writer)
  *                +--------------------------------------------------------------+
- *                | RING messages: header (3 lines) + data (messageBytes)        |
+ *                | RING messages: header (4 lines) + data (messageBytes)        |
  *                +--------------------------------------------------------------+
- *                | RING replies:  header (3 lines) + data (replyBytes)          |
+ *                | RING replies:  header (4 lines) + data (replyBytes)          |
  *                +--------------------------------------------------------------+
  * ```
  *
  * A **ring** is a many-producer, single-consumer queue of variable-length records:
  *
  * ```
- *  +0    line H | i32 head (consumer position) | i32 dequeued            |  consumer writes
+ *  +0    line H | i32 head (consumer position)                          |  consumer, once per batch
  *  +64   line T | i32 tail (claim position)    | i32 enqueued            |  producers CAS
  *  +128  line S | i32 spaceWaiters | i32 overflows                       |  producers, on full only
- *  +192  data   | record | record | ... | padding | (wraps to data+0)     |
+ *  +192  line C | i32 taken (records handed to the consumer)             |  consumer, per record
+ *  +256  data   | record | record | ... | padding | (wraps to data+0)     |
  *
  *  record: | i32 length (payload bytes, >0) | i32 reserved | payload ... | pad to 8 |
  *  padding: | i32 -(bytes to the end of data) |   (skipped by the consumer)
@@ -86,12 +87,13 @@ const STATS_BYTES = alignUp((STAT_SLOTS + HISTOGRAM_BUCKETS) * F64, CACHE_LINE);
 // ---- ring header ---------------------------------------------------------------------------
 /** Int32 indices relative to the ring's first byte / 4. */
 export const RING_HEAD = 0;
-export const RING_DEQUEUED = 1;
 export const RING_TAIL = CACHE_LINE / I32;
 export const RING_ENQUEUED = RING_TAIL + 1;
 export const RING_SPACE_WAITERS = (2 * CACHE_LINE) / I32;
 export const RING_OVERFLOWS = RING_SPACE_WAITERS + 1;
-export const RING_HEADER_BYTES = 3 * CACHE_LINE;
+/** Its own line: bumped for every record, while producers read line H on every claim. */
+export const RING_TAKEN = (3 * CACHE_LINE) / I32;
+export const RING_HEADER_BYTES = 4 * CACHE_LINE;
 /** Every record starts with this many bytes: the length word and a reserved word. */
 export const RECORD_HEADER_BYTES = 8;
 export const RECORD_ALIGN = 8;

@@ -1,10 +1,10 @@
 import {
   RECORD_HEADER_BYTES,
-  RING_DEQUEUED,
   RING_ENQUEUED,
   RING_HEAD,
   RING_OVERFLOWS,
   RING_SPACE_WAITERS,
+  RING_TAKEN,
   RING_TAIL,
   maxPayloadBytes,
   recordBytes,
@@ -116,6 +116,8 @@ export class Ring {
     const start = Atomics.load(i32, headIdx);
     let head = start;
     let count = 0;
+    const takenIdx = this.w + RING_TAKEN;
+    let taken = i32[takenIdx]!;
     // Stop after one lap: what lies beyond start + capacity is this batch's own space, not yet zeroed.
     while (count < max && ((head - start) | 0) < this.capacity) {
       const len = Atomics.load(i32, this.dataWord + ((head & this.mask) >> 2));
@@ -124,17 +126,20 @@ export class Ring {
         head = (head - len) | 0; // padding to the end of the data region
         continue;
       }
+      // Counted as taken before the visit: once the consumer acts on a record (answers an ask),
+      // observers already see it gone from the queue depth. Single writer: a plain store.
+      i32[takenIdx] = taken = (taken + 1) | 0;
       visit(this.dataByte + (head & this.mask) + RECORD_HEADER_BYTES, len);
       head = (head + recordBytes(len)) | 0;
       count++;
       if (stopAfter !== undefined && stopAfter()) break;
     }
-    if (head !== start) this.release(start, head, count);
+    if (head !== start) this.release(start, head);
     return count;
   }
 
   /** Zeroes [start, end) (wrapping), then publishes the new head. */
-  private release(start: number, end: number, count: number): void {
+  private release(start: number, end: number): void {
     const from = start & this.mask;
     const used = (end - start) | 0;
     if (from + used <= this.capacity) {
@@ -144,16 +149,15 @@ export class Ring {
       this.u8.fill(0, this.dataByte, this.dataByte + used - (this.capacity - from));
     }
     const i32 = this.i32;
-    Atomics.add(i32, this.w + RING_DEQUEUED, count);
     Atomics.store(i32, this.w + RING_HEAD, end);
     if (Atomics.load(i32, this.w + RING_SPACE_WAITERS) > 0) Atomics.notify(i32, this.w + RING_HEAD);
   }
 
   // ---------------------------------------------------------------- observers (any thread)
 
-  /** Messages published or claimed but not yet consumed. */
+  /** Messages published or claimed and not yet taken by the consumer. */
   depth(): number {
-    return (Atomics.load(this.i32, this.w + RING_ENQUEUED) - Atomics.load(this.i32, this.w + RING_DEQUEUED)) | 0;
+    return (Atomics.load(this.i32, this.w + RING_ENQUEUED) - Atomics.load(this.i32, this.w + RING_TAKEN)) | 0;
   }
 
   /** Bytes in use. */
