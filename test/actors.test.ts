@@ -152,6 +152,14 @@ describe('backpressure', () => {
     expect(got.map((g) => g.msg.i)).toEqual(Array.from({ length: sent }, (_, i) => i));
   });
 
+  it("replies wait for room in a full reply ring, also for an actor spawned with onFull 'throw'", async () => {
+    const { system } = await start();
+    await system.spawn('echo', fixture('echo'));
+    const fan = await system.spawn('fan', fixture('fan-out'), { repliesBytes: 1024, onFull: 'throw' });
+    const answers = await fan.ask({ type: 'fan', to: 'echo', n: 200 }, { timeoutMs: 10_000 });
+    expect(answers).toEqual(Array.from({ length: 200 }, (_, i) => `answer number ${i}`));
+  });
+
   it('a message larger than half the mailbox is refused with MessageTooLarge, and nothing is written', async () => {
     const { system } = await start();
     const collector = await system.spawn('collector', fixture('collector'), { mailboxBytes: 4096 });

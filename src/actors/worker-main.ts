@@ -48,7 +48,8 @@ port.on('message', (m: ControlToWorker) => {
 
 const target: ParkTarget = {
   doorbell: mailbox.doorbell,
-  hasWork: () => mailbox.hasWork(),
+  // A reply deferred for lack of room is retried on every turn, so stay awake until it fits.
+  hasWork: () => mailbox.hasWork() || endpoint.hasDeferredReplies(),
   controlPending: () => mailbox.doorbell.controlCount() !== controlSeen,
 };
 

@@ -6,7 +6,6 @@ import {
   ActorNotFound,
   ActorStopped,
   AskTimeout,
-  DualbusError,
   FrameError,
   MailboxFull,
   MessageTooLarge,
@@ -154,26 +153,25 @@ export class Endpoint {
 
   // ------------------------------------------------------------------ sending
 
-  /** Writes `value` into the target's mailbox. False when it is full (counted there). */
+  /**
+   * Writes `value` into the target's mailbox. False when it is full (counted there), or a
+   * MailboxFull error when the target was spawned with onFull 'throw'.
+   */
   send(target: Peer, value: unknown): boolean {
-    const enc = this.encoder.encode(value);
-    return this.write(target, target.mailbox.messages, Kind.Send, 0, undefined, enc.encoding, enc.flags, enc.bytes);
+    return this.fullUnlessAllowed(target, this.trySend(target, value));
   }
 
-  /** Writes a binary record field by field into the target's mailbox. */
+  /** Writes a binary record field by field into the target's mailbox; full as for `send`. */
   sendRecord<F extends RecordFields>(target: Peer, type: RecordType<F>, values: RecordValues<F>): boolean {
-    return this.write(target, target.mailbox.messages, Kind.Send, 0, undefined, Encoding.Record, 0, undefined, type, values);
+    const ok = this.write(target, target.mailbox.messages, Kind.Send, 0, undefined, Encoding.Record, 0, undefined, type, values);
+    return this.fullUnlessAllowed(target, ok);
   }
 
   /** Like `send`, but waits (up to `timeoutMs`) for room instead of returning false. */
   async sendAsync(target: Peer, value: unknown, timeoutMs: number): Promise<void> {
     const deadline = nowMs() + timeoutMs;
     for (;;) {
-      try {
-        if (this.send(target, value)) return;
-      } catch (err) {
-        if (!(err instanceof MailboxFull)) throw err; // onFull 'throw': here it means "wait"
-      }
+      if (this.trySend(target, value)) return;
       const left = deadline - nowMs();
       if (left <= 0) throw new MailboxFull(target.name, target.mailbox.messages.usedBytes());
       await target.mailbox.messages.waitForSpace(left);
@@ -244,6 +242,11 @@ export class Endpoint {
     this.replyFrame(to, corr, Kind.ReplyError, enc.encoding, enc.flags, enc.bytes);
   }
 
+  /** True while replies wait for room in an asker's reply ring: the owner must not sleep. */
+  hasDeferredReplies(): boolean {
+    return this.deferredReplies.length > 0;
+  }
+
   /** Retries replies deferred for lack of room; returns how many are still waiting. */
   flushDeferredReplies(): number {
     while (this.deferredReplies.length > 0 && this.deferredReplies[0]!()) this.deferredReplies.shift();
@@ -293,6 +296,17 @@ export class Endpoint {
 
   // ------------------------------------------------------------------ internals
 
+  private trySend(target: Peer, value: unknown): boolean {
+    const enc = this.encoder.encode(value);
+    return this.write(target, target.mailbox.messages, Kind.Send, 0, undefined, enc.encoding, enc.flags, enc.bytes);
+  }
+
+  /** The onFull option of the target applies to plain sends only: asks, replies and publishes have their own answer to "full". */
+  private fullUnlessAllowed(target: Peer, written: boolean): boolean {
+    if (!written && target.mailbox.onFullThrows()) throw new MailboxFull(target.name, target.mailbox.messages.usedBytes());
+    return written;
+  }
+
   private writeIfRunning(
     target: Peer,
     topic: Uint8Array | undefined,
@@ -323,7 +337,7 @@ export class Endpoint {
           const e = this.encoder.encode(serializeError(err));
           return this.write(target, ring, Kind.ReplyError, corr, undefined, e.encoding, e.flags, e.bytes);
         }
-        if (err instanceof DualbusError) return true; // the asker stopped: nobody to answer
+        if (err instanceof ActorStopped) return true; // the asker stopped: nobody to answer
         throw err;
       }
     };
@@ -353,7 +367,6 @@ export class Endpoint {
     const byte = ring.claim(frameBytes);
     if (byte < 0) {
       ring.countOverflow();
-      if (mb.onFullThrows()) throw new MailboxFull(target.name, ring.usedBytes());
       return false;
     }
     writeHeader(mb.dv, byte, kind, flags, encoding, payloadBytes, corr, this.id, topicLen, this.stamp());
