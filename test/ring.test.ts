@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { Ring } from '../src/transport/ring/ring.js';
-import { RING_HEAD, RING_TAIL, mailboxLayout, maxPayloadBytes, recordBytes, ringWord } from '../src/transport/ring/layout.js';
+import { RING_DONE, RING_HEAD, RING_TAIL, mailboxLayout, maxPayloadBytes, recordBytes, ringWord } from '../src/transport/ring/layout.js';
 import { recordPattern } from './fixtures/ring-pattern.js';
 
 const PRODUCER = new URL('../dist/test/fixtures/ring-producer.js', import.meta.url);
@@ -13,6 +13,7 @@ function newRing(capacity: number, startAt = 0): { ring: Ring; buffer: SharedArr
   const i32 = new Int32Array(buffer);
   i32[ringWord(layout.messagesRingByte) + RING_HEAD] = startAt;
   i32[ringWord(layout.messagesRingByte) + RING_TAIL] = startAt;
+  i32[ringWord(layout.messagesRingByte) + RING_DONE] = startAt;
   return { ring: new Ring(buffer, layout.messagesRingByte, capacity), buffer, ringByte: layout.messagesRingByte };
 }
 
@@ -123,5 +124,75 @@ describe('the mailbox ring', () => {
     const seen: number[] = [];
     ring.drain((at) => seen.push(at), 10);
     expect(seen).toEqual([a, b]);
+  });
+});
+
+describe('the mailbox ring across a consumer that dies', () => {
+  it('a new consumer finds the record that was in hand, and nothing the dead one finished with', () => {
+    const { ring, buffer, ringByte } = newRing(1024);
+    for (let seq = 0; seq < 5; seq++) put(ring, 1, seq);
+    // The consumer handles seq 0 and 1, then dies while handling seq 2 (stopAfter keeps it in hand).
+    const handled: number[] = [];
+    ring.drain((at, len) => handled.push(recordPattern.check(ring.u8, at, len)[1]), 10, () => handled.length === 3);
+    expect(handled).toEqual([0, 1, 2]);
+    const survivor = new Ring(buffer, ringByte, 1024); // what the runtime maps; the dead thread's Ring is gone
+    expect(survivor.recoverConsumer()).toBe(true);
+    expect(survivor.depth()).toBe(3); // 2 (in hand, to be delivered again), 3, 4
+    const next = new Ring(buffer, ringByte, 1024); // the restarted consumer
+    expect(takeAll(next).map(([, s]) => s)).toEqual([2, 3, 4]);
+    expect(next.usedBytes()).toBe(0);
+  });
+
+  it('a consumer that died between records leaves nothing in hand', () => {
+    const { ring, buffer, ringByte } = newRing(1024);
+    for (let seq = 0; seq < 3; seq++) put(ring, 1, seq);
+    expect(ring.drain(() => {}, 1)).toBe(1);
+    const survivor = new Ring(buffer, ringByte, 1024);
+    expect(survivor.recoverConsumer()).toBe(false);
+    expect(takeAll(new Ring(buffer, ringByte, 1024)).map(([, s]) => s)).toEqual([1, 2]);
+  });
+
+  it('settle() releases the record kept in hand by an async handler', () => {
+    const { ring } = newRing(1024);
+    put(ring, 1, 0);
+    put(ring, 1, 1);
+    expect(ring.drain(() => {}, 10, () => true)).toBe(1);
+    const used = ring.usedBytes();
+    ring.settle();
+    expect(ring.usedBytes()).toBeLessThan(used);
+    expect(takeAll(ring).map(([, s]) => s)).toEqual([1]);
+  });
+});
+
+describe('a claim never published (its producer died)', () => {
+  it('is skipped once stale, with the size the producer wrote at claim time, and the records behind it flow', () => {
+    const { ring } = newRing(1024);
+    put(ring, 1, 0);
+    const dead = ring.claim(40);
+    ring.u8.fill(0xab, dead, dead + 20); // it died part-way through its payload
+    put(ring, 1, 1);
+    expect(takeAll(ring).map(([, s]) => s)).toEqual([0]);
+    expect(ring.blockedByClaim()).toBe(true);
+    expect(ring.skipStaleClaim()).toBe(recordBytes(40));
+    expect(takeAll(ring).map(([, s]) => s)).toEqual([1]);
+    expect(ring.usedBytes()).toBe(0);
+    expect(ring.blockedByClaim()).toBe(false);
+  });
+
+  it('is skipped when its producer died before writing anything, up to the next record', () => {
+    const { ring } = newRing(1024);
+    const dead = ring.claim(40);
+    new Int32Array(ring.buffer)[(dead >> 2) - 1] = 0; // as if it died right after its compare-exchange
+    put(ring, 1, 5);
+    expect(ring.skipStaleClaim()).toBe(recordBytes(40));
+    expect(takeAll(ring).map(([, s]) => s)).toEqual([5]);
+  });
+
+  it('a claim that is published is never skipped', () => {
+    const { ring } = newRing(1024);
+    put(ring, 1, 0);
+    expect(ring.blockedByClaim()).toBe(false);
+    expect(ring.skipStaleClaim()).toBe(0);
+    expect(takeAll(ring).map(([, s]) => s)).toEqual([0]);
   });
 });

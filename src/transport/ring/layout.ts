@@ -28,12 +28,19 @@
  *  +0    line H | i32 head (consumer position)                          |  consumer, once per batch
  *  +64   line T | i32 tail (claim position)    | i32 enqueued            |  producers CAS
  *  +128  line S | i32 spaceWaiters | i32 overflows                       |  producers, on full only
- *  +192  line C | i32 taken (records handed to the consumer)             |  consumer, per record
+ *  +192  line C | i32 taken | i32 done | i32 busy                         |  consumer, per record
  *  +256  data   | record | record | ... | padding | (wraps to data+0)     |
  *
- *  record: | i32 length (payload bytes, >0) | i32 reserved | payload ... | pad to 8 |
- *  padding: | i32 -(bytes to the end of data) |   (skipped by the consumer)
+ *  record: | i32 length (payload bytes, >0) | i32 claimed (record bytes) | payload ... | pad to 8 |
+ *  padding: | i32 -(bytes to skip) |   (skipped by the consumer: to the end of data, or a stale claim)
  * ```
+ *
+ * `taken` counts records handed to the consumer. `done` is the position after the last record the
+ * consumer finished with; `busy` is 1 while it handles the record at `done`. They outlive the
+ * consumer's thread: after a crash the runtime releases [head, done) and knows, from `busy`, whether
+ * the record at `done` was in hand when the consumer died (it is then delivered again).
+ * `claimed` is written by the producer right after its claim, so a consumer that finds a claim
+ * never published (its producer died) knows how many bytes to skip.
  *
  * Positions (head, tail) are byte counters that grow for ever and wrap at 2^32 (Int32 arithmetic);
  * `position & (capacity - 1)` is the offset in data. Capacity is a power of two.
@@ -93,10 +100,14 @@ export const RING_SPACE_WAITERS = (2 * CACHE_LINE) / I32;
 export const RING_OVERFLOWS = RING_SPACE_WAITERS + 1;
 /** Its own line: bumped for every record, while producers read line H on every claim. */
 export const RING_TAKEN = (3 * CACHE_LINE) / I32;
+export const RING_DONE = RING_TAKEN + 1;
+export const RING_BUSY = RING_TAKEN + 2;
 export const RING_HEADER_BYTES = 4 * CACHE_LINE;
-/** Every record starts with this many bytes: the length word and a reserved word. */
+/** Every record starts with this many bytes: the length word and the claimed-size word. */
 export const RECORD_HEADER_BYTES = 8;
 export const RECORD_ALIGN = 8;
+/** Int32 offset, from a record's length word, of its claimed-size word. */
+export const RECORD_CLAIMED = 1;
 
 export const MESSAGES_RING_BYTE = STATS_BYTE + STATS_BYTES;
 
