@@ -3,11 +3,16 @@ export { defineActor, isActorDefinition } from './actors/define.js';
 export type { ActorDefinition, AnyActorDefinition, MessageOf, ReplyOf } from './actors/define.js';
 export type { ActorContext, AskOptions } from './actors/context.js';
 export { createSystem, System } from './runtime/system.js';
-export type { SystemStats, SubscriptionHandler, Unsubscribe, ActorEvent } from './runtime/system.js';
+export type { SystemStats, SubscriptionHandler, Unsubscribe, ActorEvent, ActorExitEvent } from './runtime/system.js';
+export { child, supervisor } from './runtime/tree.js';
+export { TreeSpecError } from '../supervisors/spec.js';
+export type { ChildSpec, SupervisorSpec, SupervisorOptions, Strategy, RestartType, ErrorDirective, BackoffOptions } from '../supervisors/spec.js';
+export type { DeadLetter } from './runtime/dead-letters.js';
 export { ActorRef } from './runtime/actor-ref.js';
 export type { RefAskOptions } from './runtime/actor-ref.js';
-export type { SystemOptions, SpawnOptions } from './runtime/options.js';
-export { SYSTEM_DEFAULTS, SPAWN_DEFAULTS } from './runtime/options.js';
+export type { SystemOptions, SpawnOptions, SupervisionOptions, ChildOptions } from './runtime/options.js';
+export { SYSTEM_DEFAULTS, SPAWN_DEFAULTS, SUPERVISION_DEFAULTS } from './runtime/options.js';
+export { SUPERVISOR_DEFAULTS } from '../supervisors/spec.js';
 export type { ActorStats, LatencyStats } from './runtime/stats.js';
 export { defineRecord } from './transport/codec/records.js';
 export type { RecordType, RecordView, ViewOf, RecordValues, RecordFields, FieldType } from './transport/codec/records.js';
@@ -25,6 +30,7 @@ export {
   FrameError,
   InvalidOption,
   SpawnFailed,
+  SupervisionFailed,
   SystemStopped,
 } from './transport/errors.js';
 export type { WaitStrategyName } from './transport/protocol.js';

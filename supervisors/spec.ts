@@ -104,7 +104,12 @@ export function supervisor(options: SupervisorOptions): SupervisorSpec {
 }
 
 /** A worker child: `policy` says how it is supervised, `options` how it is spawned. */
-export function childSpec<O>(name: string, moduleUrl: URL | string, policy: Partial<ChildPolicy> | undefined, options: O): ChildSpec<O> {
+export function childSpec<O>(
+  name: string,
+  moduleUrl: URL | string,
+  policy: (Partial<Omit<ChildPolicy, 'backoff'>> & { backoff?: Partial<BackoffOptions> }) | undefined,
+  options: O,
+): ChildSpec<O> {
   checkName('child name', name);
   const restart = policy?.restart ?? CHILD_POLICY_DEFAULTS.restart;
   if (!RESTART_TYPES.includes(restart)) throw new TreeSpecError(`child '${name}': restart must be one of ${RESTART_TYPES.join(', ')}; got ${String(restart)}`);

@@ -10,8 +10,11 @@ import type { BackoffOptions, RestartType, Strategy, SupervisorSpec } from './sp
  * - `restart`: stop `stop` (in that order), wait `delayMs`, start `start` (in that order);
  * - `remove`: the child is not restarted (temporary, a transient that ended normally, a stop directive);
  * - `escalate`: restarting does not help (intensity exceeded, or a child's escalate directive):
- *   stop every child, then fail to the parent supervisor (at the root: the system stops);
- * - `stop`: stop these children, in this order (the supervisor itself is stopping).
+ *   stop every child, then fail to the parent supervisor (at the root: the system stops).
+ *
+ * Children can be added and removed while it runs (ADD_CHILD, REMOVE_CHILD: `system.spawn` and
+ * `system.stop`). STOP ends supervision: exits are no longer acted on while the runtime stops
+ * the children, and ALL_STOPPED completes it.
  *
  * It holds no worker and does no I/O: times come with the events, randomness from the input.
  */
@@ -45,14 +48,15 @@ export interface SupervisorContext {
 export type SupervisorEvent =
   | { type: 'CHILD_STARTED'; name: string; at: number }
   | { type: 'CHILD_EXITED'; name: string; cause: ExitCause; reason: string; at: number }
+  | { type: 'ADD_CHILD'; name: string; restart: RestartType; backoff: BackoffOptions }
+  | { type: 'REMOVE_CHILD'; name: string }
   | { type: 'STOP' }
   | { type: 'ALL_STOPPED' };
 
 export type SupervisorCommand =
   | { type: 'restart'; child: string; stop: string[]; start: string[]; delayMs: number; attempt: number; reason: string }
   | { type: 'remove'; child: string; reason: string }
-  | { type: 'escalate'; child: string; reason: string; failures: number; periodMs: number }
-  | { type: 'stop'; children: string[] };
+  | { type: 'escalate'; child: string; reason: string; failures: number; periodMs: number };
 
 export interface SupervisorInput {
   spec: SupervisorSpec;
@@ -155,12 +159,18 @@ export const supervisorMachine = setup({
           }),
         },
         CHILD_EXITED: [{ guard: 'escalates', target: 'failed', actions: 'escalate' }, { actions: 'decideOnExit' }],
-        STOP: {
-          target: 'stopping',
-          actions: enqueueActions(({ context, enqueue }) => {
-            enqueue.emit({ type: 'stop', children: context.children.filter((c) => c.status !== 'removed').map((c) => c.name).reverse() });
+        ADD_CHILD: {
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const entry: ChildEntry = { name: event.name, restart: event.restart, backoff: event.backoff, attempts: 0, lastStartAt: 0, status: 'down' };
+            enqueue.assign({ children: [...context.children.filter((c) => c.name !== event.name), entry] });
           }),
         },
+        REMOVE_CHILD: {
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            enqueue.assign({ children: context.children.filter((c) => c.name !== event.name) });
+          }),
+        },
+        STOP: 'stopping',
       },
     },
     stopping: { on: { ALL_STOPPED: 'stopped' } },

@@ -84,16 +84,16 @@ describe('asks', () => {
   it.each([
     ['an uncaught exception', { type: 'uncaught' }, /actor 'crasher' crashed: Error: boom from a timer/, 1],
     ['process.exit(3)', { type: 'exit', code: 3 }, /actor 'crasher' crashed: worker exited with code 3/, 3],
-  ] as const)('an ask pending on an actor killed by %s rejects with ActorCrashed', async (_, kill, reason, code) => {
+  ] as const)('an ask pending on a temporary actor killed by %s rejects with ActorCrashed', async (_, kill, reason, code) => {
     const { system, logs } = await start();
-    const crasher = await system.spawn('crasher', fixture('crasher'));
+    const crasher = await system.spawn('crasher', fixture('crasher'), { restart: 'temporary' });
     const exits: unknown[] = [];
     system.on('actor-exit', (e) => exits.push(e));
     crasher.send(kill); // sets a 20 ms timer that kills the worker
     const err = await crasher.ask({ type: 'never' }, { timeoutMs: 10_000 }).catch((e) => e); // held until then
     expect(err).toBeInstanceOf(ActorCrashed);
     expect(err.message).toMatch(reason);
-    expect(exits).toEqual([{ actor: 'crasher', code, crashed: true }]);
+    expect(exits).toMatchObject([{ actor: 'crasher', code, crashed: true, cause: 'crash' }]);
     expect(logs.find((l) => l.event === 'failed')).toMatchObject({ actor: 'crasher', code });
     expect(() => crasher.send({ type: 'ping' })).toThrow(/no actor named 'crasher'/);
   });
@@ -209,7 +209,7 @@ describe('failures and lifecycle', () => {
     await expect(system.spawn('y', fixture('init-throws'))).rejects.toThrow(/actor 'y' failed to start: Error: no config for this engine/);
     await expect(system.spawn('z', fixture('echo'), { wait: 'sleepy' as never })).rejects.toThrow(/option 'wait' must be one of 'spin', 'block', 'async'; got "sleepy"/);
     await expect(system.spawn('z', fixture('echo'), { mailboxBytes: 1000 })).rejects.toBeInstanceOf(InvalidOption);
-    await expect(system.spawn('z', fixture('echo'), { mailbox: 1 } as never)).rejects.toThrow(/spawn options.mailbox/);
+    await expect(system.spawn('z', fixture('echo'), { mailbox: 1 } as never)).rejects.toThrow(/child options.mailbox/);
     await expect(system.spawn('z', 'relative/path.js')).rejects.toThrow(/moduleUrl/);
     await system.spawn('z', fixture('echo'));
     await expect(system.spawn('z', fixture('echo'))).rejects.toThrow(/option 'name'/);

@@ -12,6 +12,14 @@ export interface ActorDefinition<Msg = any, Reply = unknown, State = any> {
   receive(state: State, msg: Msg, ctx: ActorContext<Reply>): void | Promise<void>;
   /** Graceful shutdown, after the mailbox is drained. */
   stop?(state: State, ctx: ActorContext<Reply>): void | Promise<void>;
+  /**
+   * What to keep across a restart: called when the actor goes idle (at most every
+   * snapshotIntervalMs), on a graceful stop and when a receive error restarts it. The value must
+   * survive structured clone. A hard crash (memory, hang, exit) keeps the last one taken.
+   */
+  snapshot?(state: State): unknown;
+  /** Builds the state from the last snapshot, instead of `init`, when the actor restarts. */
+  restore?(snapshot: any, ctx: ActorContext<Reply>): State | Promise<State>;
   /** Phantom fields: carry the message and reply types to `spawn` and refs. Never set. */
   readonly __msg?: Msg;
   readonly __reply?: Reply;
@@ -28,7 +36,7 @@ export function defineActor<Msg = any, Reply = unknown, State = any>(
 ): ActorDefinition<Msg, Reply, State> {
   if (def === null || typeof def !== 'object') throw new TypeError(`defineActor expects an object, got ${def === null ? 'null' : typeof def}`);
   if (typeof def.receive !== 'function') throw new TypeError('defineActor: receive must be a function');
-  for (const hook of ['init', 'stop'] as const) {
+  for (const hook of ['init', 'stop', 'snapshot', 'restore'] as const) {
     if (def[hook] !== undefined && typeof def[hook] !== 'function') throw new TypeError(`defineActor: ${hook} must be a function when given`);
   }
   if (def.subscribe !== undefined && (!Array.isArray(def.subscribe) || def.subscribe.some((p) => typeof p !== 'string' || p === ''))) {

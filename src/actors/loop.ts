@@ -2,7 +2,7 @@ import { FrameError } from '../transport/errors.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import { STAT_ERRORS, STAT_HANDLER_MS, STAT_HIGH_WATER } from '../transport/ring/layout.js';
 import type { IdleStrategy } from '../transport/ring/idle.js';
-import { Kind } from '../transport/protocol.js';
+import { FailureCode, Kind, type ErrorDirectiveName } from '../transport/protocol.js';
 import type { ActorContextImpl } from './context.js';
 import type { AnyActorDefinition } from './define.js';
 
@@ -12,8 +12,31 @@ const BATCH = 256;
 const REPLY_SPIN_MS = 0.05;
 
 export interface LoopHooks {
-  /** A handler threw, or a frame failed to decode. Must not throw. */
-  onError(kind: 'handler-error' | 'bad-frame', err: unknown): void;
+  /** A handler threw, or a frame failed to decode, or a stale claim was skipped. Must not throw. */
+  onError(kind: 'handler-error' | 'bad-frame' | 'stale-claim', err: unknown): void;
+  /** The actor went idle with handled messages since the last call (snapshots ride on this). */
+  onIdle(): void;
+}
+
+export interface LoopOptions {
+  /** What a receive that throws does; anything but 'resume' ends the loop with that error. */
+  onError: ErrorDirectiveName;
+  /** How long a claim may stay unpublished before it is taken for a dead producer's and skipped. */
+  staleClaimMs: number;
+  /** The longest park while a handler is awaited, so the heartbeat keeps moving. */
+  beatEveryMs: number;
+}
+
+const FAILURE_OF: Record<ErrorDirectiveName, number> = {
+  resume: FailureCode.None,
+  restart: FailureCode.Restart,
+  stop: FailureCode.Stop,
+  escalate: FailureCode.Escalate,
+};
+
+/** Ends the loop: a receive threw and the actor's onError directive is not 'resume'. */
+export class ReceiveFailed {
+  constructor(readonly error: unknown) {}
 }
 
 /**
@@ -26,6 +49,12 @@ export class ActorLoop {
   /** Messages until the mailbox depth is sampled again for the high-water mark. */
   private depthCheckIn = 1;
   private stopRequested = false;
+  /** Stop after the message in hand instead of draining the mailbox (a restart, not a final stop). */
+  private stopNow = false;
+  /** Set when a receive threw and the directive ends the actor: the record stays in hand. */
+  private fatal: ReceiveFailed | undefined;
+  private blockedSince = 0;
+  private handledSinceIdle = false;
 
   constructor(
     private readonly endpoint: Endpoint,
@@ -34,10 +63,13 @@ export class ActorLoop {
     private readonly ctx: ActorContextImpl,
     private readonly idle: IdleStrategy,
     private readonly hooks: LoopHooks,
+    private readonly options: LoopOptions,
   ) {}
 
-  requestStop(): void {
+  /** drain: handle everything queued before stopping; otherwise stop after the message in hand. */
+  requestStop(drain: boolean): void {
     this.stopRequested = true;
+    if (!drain) this.stopNow = true;
     this.endpoint.own.doorbell.ringAlways();
   }
 
@@ -45,14 +77,23 @@ export class ActorLoop {
     return this.state;
   }
 
+  /**
+   * Runs until a stop request is met. Rejects with ReceiveFailed when a receive threw and the
+   * directive is not 'resume': the message stays in hand, to be delivered again after a restart.
+   */
   async run(): Promise<void> {
     for (;;) {
       const n = this.drain();
       if (this.inflight !== undefined) {
         await this.awaitInflight();
-        continue;
+        if (this.fatal === undefined) continue;
       }
-      if (this.stopRequested && n === 0 && !this.endpoint.own.messages.hasRecord()) return;
+      if (this.fatal !== undefined) throw this.fatal;
+      if (this.stopNow || (this.stopRequested && n === 0 && !this.endpoint.own.messages.hasRecord())) return;
+      if (n === 0 && this.handledSinceIdle) {
+        this.handledSinceIdle = false;
+        this.hooks.onIdle();
+      }
       const wait = this.idle.idle(n);
       if (wait !== undefined) await wait;
     }
@@ -64,7 +105,13 @@ export class ActorLoop {
     own.beat();
     let n = this.endpoint.drainReplies();
     this.endpoint.flushDeferredReplies();
-    if (!own.messages.hasRecord()) return n;
+    if (this.stopNow) return n;
+    if (!own.messages.hasRecord()) {
+      this.unblockStaleClaim();
+      return n;
+    }
+    this.blockedSince = 0;
+    this.handledSinceIdle = true;
     // High-water mark: the depth now, then after the first message (it may have been slow) and
     // every 64 after that.
     own.maxStat(STAT_HIGH_WATER, own.messages.depth());
@@ -75,7 +122,27 @@ export class ActorLoop {
     return n;
   }
 
-  private readonly holding = (): boolean => this.inflight !== undefined;
+  /**
+   * The record stays in hand while an async handler runs, or for good when a receive failed
+   * fatally. (A stop request arrives by the event loop, so never in the middle of a drain.)
+   */
+  private readonly holding = (): boolean => this.inflight !== undefined || this.fatal !== undefined;
+
+  /** A claim that stays unpublished while later records wait was made by a producer that died. */
+  private unblockStaleClaim(): void {
+    const ring = this.endpoint.own.messages;
+    if (!ring.blockedByClaim()) {
+      this.blockedSince = 0;
+      return;
+    }
+    const now = performance.now();
+    if (this.blockedSince === 0) this.blockedSince = now;
+    else if (now - this.blockedSince >= this.options.staleClaimMs) {
+      const bytes = ring.skipStaleClaim();
+      this.blockedSince = 0;
+      if (bytes > 0) this.hooks.onError('stale-claim', new Error(`skipped a claim of ${bytes} bytes left unpublished for ${this.options.staleClaimMs} ms (its producer died while writing)`));
+    }
+  }
 
   private readonly onMessage = (byte: number, frameBytes: number): void => {
     const ep = this.endpoint;
@@ -96,17 +163,13 @@ export class ActorLoop {
       if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
         this.inflight = (result as Promise<void>).then(
           () => ctx.finish(),
-          (err: unknown) => {
-            this.failed('handler-error', err);
-            ctx.fail(err);
-          },
+          (err: unknown) => this.receiveThrew(err),
         );
         return;
       }
       ctx.finish();
     } catch (err) {
-      this.failed('handler-error', err);
-      ctx.fail(err);
+      this.receiveThrew(err);
     }
     if (--this.depthCheckIn === 0) {
       this.depthCheckIn = 64;
@@ -145,10 +208,25 @@ export class ActorLoop {
         own.doorbell.unpark();
         continue;
       }
-      await own.doorbell.parkAsync(seq, 1000);
+      await own.doorbell.parkAsync(seq, this.options.beatEveryMs);
     }
     this.inflight = undefined;
+    if (this.fatal === undefined) own.messages.settle();
     this.idle.reset();
+  }
+
+  /** 'resume': report, answer an ask with the error, go on. Otherwise keep the message in hand and end. */
+  private receiveThrew(err: unknown): void {
+    const code = FAILURE_OF[this.options.onError];
+    if (code === FailureCode.None) {
+      this.failed('handler-error', err);
+      this.ctx.fail(err);
+      return;
+    }
+    this.endpoint.own.addStat(STAT_ERRORS, 1);
+    // Read by the host when this worker exits; the message is delivered again (or dead-lettered).
+    this.endpoint.own.setFailure(code);
+    this.fatal = new ReceiveFailed(err);
   }
 
   private failed(kind: 'handler-error' | 'bad-frame', err: unknown): void {

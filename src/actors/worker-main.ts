@@ -1,86 +1,140 @@
 /**
- * The entry of every actor's worker thread: maps the mailbox block the host allocated, loads the
- * actor module, runs the actor loop, and obeys control messages from the host.
+ * The entry of every actor's worker thread. It loads the actor module at once, then waits for the
+ * host's `attach` message: the mailbox block to consume (the host owns it, so it outlives this
+ * worker), the peers, and the snapshot to restore. A standby worker waits there, loaded, so that a
+ * restart does not pay for starting a thread and loading code.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Endpoint } from '../transport/endpoint.js';
 import { Mailbox } from '../transport/ring/mailbox.js';
 import { createIdle, type ParkTarget } from '../transport/ring/idle.js';
-import { ActorState, serializeError, type ControlFromWorker, type ControlToWorker, type WorkerBoot } from '../transport/protocol.js';
+import {
+  ActorState,
+  serializeError,
+  type AttachMessage,
+  type ControlFromWorker,
+  type ControlToWorker,
+  type WorkerBoot,
+} from '../transport/protocol.js';
 import { ActorContextImpl } from './context.js';
-import { isActorDefinition } from './define.js';
-import { ActorLoop } from './loop.js';
+import { isActorDefinition, type AnyActorDefinition } from './define.js';
+import { ActorLoop, ReceiveFailed } from './loop.js';
 import { EventReporter } from './events.js';
 
 const boot = workerData as WorkerBoot;
 const port = parentPort!;
 const post = (m: ControlFromWorker): void => port.postMessage(m);
-const mailbox = new Mailbox(boot.self.block, boot.self.messagesBytes, boot.self.repliesBytes);
 const events = new EventReporter(post);
-const endpoint = new Endpoint({
-  id: boot.self.id,
-  name: boot.self.name,
-  mailbox,
-  compressAbove: boot.compressAbove,
-  latencySampleEvery: boot.latencySampleEvery,
-  onBadFrame: (err) => events.report('bad-frame', err),
-});
-endpoint.setPeers(boot.peers);
-endpoint.setSubscriptions(boot.subscriptions);
 
-let controlSeen = mailbox.doorbell.controlCount();
-let loop: ActorLoop | undefined;
-let stopRequested = false;
-
-port.on('message', (m: ControlToWorker) => {
-  switch (m.type) {
-    case 'peers': endpoint.setPeers(m.peers); break;
-    case 'down': endpoint.peerDown(m.id, m.reason, m.crashed); break;
-    case 'subscriptions': endpoint.setSubscriptions(m.subscriptions); break;
-    case 'stop':
-      stopRequested = true;
-      loop?.requestStop();
-      break;
+let def: AnyActorDefinition | undefined;
+let loadError: unknown;
+try {
+  const mod = (await import(boot.moduleUrl)) as { default?: unknown };
+  if (!isActorDefinition(mod.default)) {
+    throw new TypeError(`${boot.moduleUrl} must export default defineActor({...}); its default export is ${describe(mod.default)}`);
   }
-  controlSeen++;
-  post({ type: 'ack', seq: m.seq });
-});
+  def = mod.default;
+} catch (err) {
+  loadError = err;
+}
 
-const target: ParkTarget = {
-  doorbell: mailbox.doorbell,
-  // A reply deferred for lack of room is retried on every turn, so stay awake until it fits.
-  hasWork: () => mailbox.hasWork() || endpoint.hasDeferredReplies(),
-  controlPending: () => mailbox.doorbell.controlCount() !== controlSeen,
-};
+port.once('message', (m: AttachMessage) => void attach(m));
 
-async function main(): Promise<void> {
+async function attach(m: AttachMessage): Promise<void> {
+  const mailbox = new Mailbox(m.self.block, m.self.messagesBytes, m.self.repliesBytes);
+  const endpoint = new Endpoint({
+    id: m.self.id,
+    name: m.self.name,
+    mailbox,
+    compressAbove: boot.compressAbove,
+    latencySampleEvery: boot.latencySampleEvery,
+    onBadFrame: (err) => events.report('bad-frame', err),
+  });
+  endpoint.setPeers(m.peers);
+  endpoint.setSubscriptions(m.subscriptions);
+
+  let controlSeen = mailbox.doorbell.controlCount();
+  let loop: ActorLoop | undefined;
+  let stop: { drain: boolean } | undefined;
+  port.on('message', (c: ControlToWorker) => {
+    switch (c.type) {
+      case 'peers': endpoint.setPeers(c.peers); break;
+      case 'down': endpoint.peerDown(c.id, c.reason, c.crashed); break;
+      case 'subscriptions': endpoint.setSubscriptions(c.subscriptions); break;
+      case 'stop':
+        stop = { drain: c.drain };
+        loop?.requestStop(c.drain);
+        break;
+    }
+    controlSeen++;
+    post({ type: 'ack', seq: c.seq });
+  });
+
   const ctx = new ActorContextImpl(endpoint, boot.askTimeoutMs);
-  let def;
   let state: unknown;
   try {
-    const mod = (await import(boot.moduleUrl)) as { default?: unknown };
-    def = mod.default;
-    if (!isActorDefinition(def)) {
-      throw new TypeError(`${boot.moduleUrl} must export default defineActor({...}); its default export is ${describe(def)}`);
-    }
-    state = def.init === undefined ? undefined : await def.init(ctx);
+    if (def === undefined) throw loadError;
+    state =
+      m.snapshot !== undefined && def.restore !== undefined
+        ? await def.restore(m.snapshot.data, ctx)
+        : def.init === undefined
+          ? undefined
+          : await def.init(ctx);
   } catch (err) {
     post({ type: 'init-failed', error: serializeError(err) });
     return;
   }
+  const actor = def;
   // Atomics.waitAsync alone does not keep a worker alive: hold a ref'd handle while the actor runs.
   const keepAlive = setInterval(() => {}, 1 << 30);
   mailbox.setState(ActorState.Running);
-  post({ type: 'ready', subscribe: [...(def.subscribe ?? [])] });
+  post({ type: 'ready', subscribe: [...(actor.subscribe ?? [])] });
+
+  let lastSnapshot = 0;
+  const snapshot = (force: boolean): void => {
+    if (actor.snapshot === undefined || loop === undefined) return;
+    const now = performance.now();
+    if (!force && now - lastSnapshot < boot.snapshotIntervalMs) return;
+    lastSnapshot = now;
+    try {
+      post({ type: 'snapshot', data: actor.snapshot(loop.currentState()) });
+    } catch (err) {
+      events.report('snapshot-error', err); // a throwing hook, or a value structured clone refuses
+    }
+  };
+  const target: ParkTarget = {
+    doorbell: mailbox.doorbell,
+    // A reply deferred for lack of room is retried on every turn, so stay awake until it fits.
+    hasWork: () => mailbox.hasWork() || endpoint.hasDeferredReplies(),
+    controlPending: () => mailbox.doorbell.controlCount() !== controlSeen,
+  };
   const idle = createIdle(boot.wait, target, { spinMicros: boot.spinMicros, parkTimeoutMs: boot.parkTimeoutMs });
-  loop = new ActorLoop(endpoint, def, state, ctx, idle, { onError: (kind, err) => events.report(kind, err) });
-  if (stopRequested) loop.requestStop();
-  await loop.run();
+  loop = new ActorLoop(
+    endpoint,
+    actor,
+    state,
+    ctx,
+    idle,
+    { onError: (kind, err) => events.report(kind, err), onIdle: () => snapshot(false) },
+    { onError: boot.onError, staleClaimMs: boot.staleClaimMs, beatEveryMs: Math.min(1000, boot.hangTimeoutMs / 4) },
+  );
+  if (stop !== undefined) loop.requestStop(stop.drain);
   try {
-    await def.stop?.(loop.currentState(), ctx);
+    await loop.run();
+  } catch (err) {
+    if (!(err instanceof ReceiveFailed)) throw err;
+    if (boot.onError === 'restart') snapshot(true);
+    events.flush();
+    // Uncaught on purpose: the worker dies with the handler's own error, which the host logs; the
+    // FAILURE word tells it which directive applies, and the message in hand is delivered again.
+    throw err.error;
+  }
+  try {
+    await actor.stop?.(loop.currentState(), ctx);
   } catch (err) {
     events.report('stop-hook-error', err);
   }
+  snapshot(true);
   events.flush();
   clearInterval(keepAlive);
   post({ type: 'stopped' });
@@ -91,5 +145,3 @@ function describe(v: unknown): string {
   if (v === null) return 'null';
   return typeof v === 'object' ? 'an object not made by defineActor' : `a ${typeof v}`;
 }
-
-void main();

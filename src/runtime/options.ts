@@ -1,6 +1,7 @@
 import { InvalidOption } from '../transport/errors.js';
 import { isPowerOfTwo, MAX_RING_BYTES, MIN_RING_BYTES } from '../transport/ring/layout.js';
-import type { WaitStrategyName } from '../transport/protocol.js';
+import type { ErrorDirectiveName, WaitStrategyName } from '../transport/protocol.js';
+import type { BackoffOptions, RestartType } from '../../supervisors/spec.js';
 import type { Logger } from 'pino';
 
 export interface SystemOptions {
@@ -22,6 +23,10 @@ export interface SystemOptions {
   stopTimeoutMs?: number;
   /** A pino logger; the default writes JSON lines to stderr at level DUALBUS_LOG_LEVEL or 'info'. */
   logger?: Logger;
+  /** A ring claim left unpublished this long is a dead producer's: the consumer skips it (and logs it). */
+  staleClaimMs?: number;
+  /** Every this many ms, one 'stats' log line with every actor's figures (for `dualbus top`); 0: never. */
+  statsLogIntervalMs?: number;
 }
 
 export interface SpawnOptions {
@@ -41,6 +46,28 @@ export interface SpawnOptions {
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
 }
 
+/** How a child (or a spawned actor) is supervised. */
+export interface SupervisionOptions {
+  /** 'permanent' (always restarted), 'transient' (restarted after a failure only), 'temporary' (never). */
+  restart?: RestartType;
+  /** What a receive that throws does: 'resume' (skip the message), 'restart', 'stop', 'escalate'. */
+  onError?: ErrorDirectiveName;
+  /** A message in hand at this many failures goes to the dead-letter queue instead of back to the actor. */
+  maxDeliveries?: number;
+  /** Restart delay: exponential from minMs to maxMs, the top `jitter` share random. */
+  backoff?: Partial<BackoffOptions>;
+  /** No heartbeat for this long while messages wait: the actor is hung, and is terminated and restarted. */
+  hangTimeoutMs?: number;
+  /** A graceful stop gets this long before the worker is terminated (default: the system's stopTimeoutMs). */
+  shutdownTimeoutMs?: number;
+  /** Keep a loaded worker waiting to replace this one, so a restart takes milliseconds. */
+  standby?: boolean;
+  /** The least time between two idle snapshots (see defineActor's snapshot). */
+  snapshotIntervalMs?: number;
+}
+
+export type ChildOptions = SpawnOptions & SupervisionOptions;
+
 export const SYSTEM_DEFAULTS = Object.freeze({
   name: 'dualbus',
   askTimeoutMs: 5_000,
@@ -49,6 +76,8 @@ export const SYSTEM_DEFAULTS = Object.freeze({
   hostWait: 'async' as 'async' | 'spin',
   hostSpinMicros: 200,
   stopTimeoutMs: 5_000,
+  staleClaimMs: 1_000,
+  statsLogIntervalMs: 0,
 });
 
 export const SPAWN_DEFAULTS = Object.freeze({
@@ -60,11 +89,21 @@ export const SPAWN_DEFAULTS = Object.freeze({
   parkTimeoutMs: 500,
 });
 
+export const SUPERVISION_DEFAULTS = Object.freeze({
+  maxDeliveries: 3,
+  hangTimeoutMs: 5_000,
+  standby: true,
+  snapshotIntervalMs: 100,
+});
+
 export type ResolvedSystemOptions = Required<Omit<SystemOptions, 'logger'>> & { logger?: Logger };
 export type ResolvedSpawnOptions = Required<Omit<SpawnOptions, 'resourceLimits'>> & Pick<SpawnOptions, 'resourceLimits'>;
+/** What the runtime's mechanism needs (the policy half goes to the supervisor machine). */
+export type ResolvedSupervision = typeof SUPERVISION_DEFAULTS & { shutdownTimeoutMs: number; onError: ErrorDirectiveName };
 
-const SYSTEM_KEYS = new Set(['name', 'askTimeoutMs', 'compressAbove', 'latencySampleEvery', 'hostWait', 'hostSpinMicros', 'stopTimeoutMs', 'logger']);
+const SYSTEM_KEYS = new Set(['name', 'askTimeoutMs', 'compressAbove', 'latencySampleEvery', 'hostWait', 'hostSpinMicros', 'stopTimeoutMs', 'logger', 'staleClaimMs', 'statsLogIntervalMs']);
 const SPAWN_KEYS = new Set(['wait', 'mailboxBytes', 'repliesBytes', 'onFull', 'spinMicros', 'parkTimeoutMs', 'resourceLimits']);
+const SUPERVISION_KEYS = new Set(['restart', 'onError', 'maxDeliveries', 'backoff', 'hangTimeoutMs', 'shutdownTimeoutMs', 'standby', 'snapshotIntervalMs']);
 
 export function resolveSystemOptions(given: SystemOptions | undefined): ResolvedSystemOptions {
   const o = { ...SYSTEM_DEFAULTS, ...checkObject('createSystem options', given, SYSTEM_KEYS) } as ResolvedSystemOptions;
@@ -75,7 +114,39 @@ export function resolveSystemOptions(given: SystemOptions | undefined): Resolved
   oneOf('hostWait', o.hostWait, ['async', 'spin']);
   nonNegative('hostSpinMicros', o.hostSpinMicros);
   positive('stopTimeoutMs', o.stopTimeoutMs);
+  positive('staleClaimMs', o.staleClaimMs);
+  nonNegative('statsLogIntervalMs', o.statsLogIntervalMs);
   return o;
+}
+
+/** Splits child options into how to spawn it and how to supervise it, each checked. */
+export function splitChildOptions(
+  given: ChildOptions | undefined,
+  stopTimeoutMs: number,
+): { spawn: ResolvedSpawnOptions; supervision: ResolvedSupervision; policy: Pick<SupervisionOptions, 'restart' | 'onError' | 'backoff'> } {
+  const all = checkObject('child options', given, new Set([...SPAWN_KEYS, ...SUPERVISION_KEYS])) as ChildOptions;
+  const spawnPart: Record<string, unknown> = {};
+  const supPart: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(all)) (SPAWN_KEYS.has(k) ? spawnPart : supPart)[k] = v;
+  const sup = { ...SUPERVISION_DEFAULTS, shutdownTimeoutMs: stopTimeoutMs, onError: 'resume', ...supPart } as ResolvedSupervision & SupervisionOptions;
+  positiveInteger('maxDeliveries', sup.maxDeliveries);
+  positive('hangTimeoutMs', sup.hangTimeoutMs);
+  positive('shutdownTimeoutMs', sup.shutdownTimeoutMs);
+  nonNegative('snapshotIntervalMs', sup.snapshotIntervalMs);
+  if (typeof sup.standby !== 'boolean') throw new InvalidOption('standby', 'a boolean', sup.standby);
+  oneOf('onError', sup.onError, ['restart', 'resume', 'stop', 'escalate']);
+  return {
+    spawn: resolveSpawnOptions(spawnPart as SpawnOptions),
+    supervision: {
+      maxDeliveries: sup.maxDeliveries,
+      hangTimeoutMs: sup.hangTimeoutMs,
+      shutdownTimeoutMs: sup.shutdownTimeoutMs,
+      standby: sup.standby,
+      snapshotIntervalMs: sup.snapshotIntervalMs,
+      onError: sup.onError,
+    },
+    policy: { ...(sup.restart !== undefined ? { restart: sup.restart } : {}), onError: sup.onError, ...(sup.backoff !== undefined ? { backoff: sup.backoff } : {}) },
+  };
 }
 
 export function resolveSpawnOptions(given: SpawnOptions | undefined): ResolvedSpawnOptions {

@@ -12,7 +12,10 @@ export interface LatencyStats {
 }
 
 export interface ActorStats {
-  state: 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed';
+  /** The supervision lifecycle state (see supervisors/child-machine.ts). */
+  state: 'starting' | 'running' | 'failed' | 'restarting' | 'stopping' | 'stopped';
+  /** Its place in the supervision tree. */
+  path: string;
   received: number;
   sent: number;
   asksSent: number;
@@ -27,13 +30,30 @@ export interface ActorStats {
   /** Sends refused because the mailbox was full. */
   overflows: number;
   latencyUs: LatencyStats;
+  /** Messages handled per second, over the last second or so. */
+  messagesPerSec: number;
+  /** Time since the current worker started; 0 while down. */
   uptimeMs: number;
+  restarts: number;
+  /** Share of its life spent running, in percent. */
+  uptimePct: number;
+  /** Mean time from a failure to running again, in ms (undefined before the first recovery). */
+  mttrMs: number | undefined;
+  /** Messages taken out after failing maxDeliveries times. */
+  deadLetters: number;
 }
 
+/** What the supervision side knows of an actor, merged into its stats. */
+export type SupervisionStats = Pick<ActorStats, 'state' | 'path' | 'messagesPerSec' | 'uptimeMs' | 'restarts' | 'uptimePct' | 'mttrMs' | 'deadLetters'>;
+
 /** Reads one endpoint's counters from its shared mailbox block, without asking its thread. */
-export function readStats(mailbox: Mailbox, state: ActorStats['state'], startedAt: number): ActorStats {
+export function readStats(mailbox: Mailbox, supervision: SupervisionStats): ActorStats {
+  return { ...supervision, ...readCounters(mailbox) };
+}
+
+/** The counters every endpoint keeps in its block (the host's too). */
+export function readCounters(mailbox: Mailbox): Omit<ActorStats, keyof SupervisionStats> {
   return {
-    state,
     received: mailbox.stat(STAT_RECEIVED),
     sent: mailbox.stat(STAT_SENT),
     asksSent: mailbox.stat(STAT_ASKS_SENT),
@@ -45,7 +65,6 @@ export function readStats(mailbox: Mailbox, state: ActorStats['state'], startedA
     mailboxBytesUsed: mailbox.messages.usedBytes(),
     overflows: mailbox.messages.overflows(),
     latencyUs: percentiles(mailbox.histogram()),
-    uptimeMs: state === 'running' || state === 'stopping' ? Math.round(performance.now() - startedAt) : 0,
   };
 }
 

@@ -1,53 +1,43 @@
 import { EventEmitter } from 'node:events';
-import { isAbsolute } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
 import type { AnyActorDefinition, MessageOf, ReplyOf } from '../actors/define.js';
 import type { RecordFields, RecordType, RecordValues } from '../transport/codec/records.js';
 import { Endpoint } from '../transport/endpoint.js';
-import { ActorNotFound, DualbusError, InvalidOption, SpawnFailed, SystemStopped } from '../transport/errors.js';
+import { ActorNotFound, DualbusError, InvalidOption, SupervisionFailed, SystemStopped } from '../transport/errors.js';
 import { Mailbox } from '../transport/ring/mailbox.js';
 import {
   ActorState,
   HOST_ID,
   HOST_NAME,
+  Kind,
   type ControlFromWorker,
   type ControlToWorker,
   type PeerEntry,
   type SerializedError,
   type SubscriptionEntry,
-  type WorkerBoot,
-  serializeError,
 } from '../transport/protocol.js';
 import { patternProblem, matchTopic } from '../transport/topic.js';
+import { SUPERVISOR_DEFAULTS, type ChildSpec, type SupervisorSpec } from '../../supervisors/spec.js';
+import { child, moduleUrlOf } from './tree.js';
+import { ActorCell, type CellEnv, type CellExit } from './actor-cell.js';
 import { ActorRef } from './actor-ref.js';
+import { ChildNode } from './child-node.js';
+import { DeadLetterQueue, kindName, type DeadLetter } from './dead-letters.js';
 import { HostInbox } from './host-inbox.js';
-import { resolveSpawnOptions, resolveSystemOptions, type ResolvedSystemOptions, type SpawnOptions, type SystemOptions } from './options.js';
-import { readStats, type ActorStats } from './stats.js';
+import { LifecycleLog } from './lifecycle-log.js';
+import { resolveSystemOptions, splitChildOptions, type ChildOptions, type ResolvedSystemOptions, type SystemOptions } from './options.js';
+import { RateMeter } from './rates.js';
+import { readCounters, readStats, type ActorStats } from './stats.js';
+import type { SupervisionHost } from './supervision-host.js';
+import { SupervisorNode } from './supervisor-node.js';
+import { Watchdog } from './watchdog.js';
 
-const WORKER_MAIN = new URL('../actors/worker-main.js', import.meta.url);
 const HOST_MAILBOX_BYTES = 1 << 20;
 const HOST_REPLIES_BYTES = 1 << 18;
-
-type Lifecycle = ActorStats['state'];
-
-/** What the host keeps for each spawned actor. */
-interface ActorHandle {
-  id: number;
-  name: string;
-  entry: PeerEntry;
-  mailbox: Mailbox;
-  worker: Worker;
-  lifecycle: Lifecycle;
-  startedAt: number;
-  subscribe: string[];
-  acks: Map<number, () => void>;
-  exited: Promise<number>;
-  stopped?: Promise<void>;
-  /** The uncaught error that killed the worker, if one did. */
-  failure?: SerializedError;
-}
+/** How often the watchdog and the rate meter look at the actors. */
+const MONITOR_TICK_MS = 25;
+/** The supervisor that adopts actors started with `spawn`. */
+const SPAWNED = '$spawned';
 
 export interface SystemStats {
   system: string;
@@ -70,27 +60,51 @@ export interface ActorEvent {
   detail?: Record<string, unknown>;
 }
 
+export interface ActorExitEvent {
+  actor: string;
+  code: number;
+  crashed: boolean;
+  cause: CellExit['cause'];
+  reason: string;
+}
+
 /**
- * An actor system embedded in this process: spawns actors on worker threads, owns their mailbox
- * blocks, keeps the directory and subscription table, and carries control messages. Data never
- * passes through here: actors write into each other's rings directly.
+ * An actor system embedded in this process: it owns the actors' mailbox blocks (so they outlive
+ * any worker), runs their supervision trees, keeps the directory and subscription table, and
+ * carries control messages. Data never passes through here: actors write into each other's rings.
  *
  * Events: 'actor-error' (ActorEvent: a handler threw, a frame was malformed), 'actor-exit'
- * ({ actor, code, crashed }).
+ * (ActorExitEvent: a worker ended without being asked to), 'dead-letter' (DeadLetter),
+ * 'failed' (SupervisionFailed: a root supervisor gave up and the system is stopping).
  */
 export class System extends EventEmitter {
   readonly name: string;
   readonly logger: Logger;
+  /** Set when a root supervisor gave up: why the system stopped. */
+  failure: SupervisionFailed | undefined;
   private readonly options: ResolvedSystemOptions;
   private readonly endpoint: Endpoint;
   private readonly inbox: HostInbox;
   private readonly hostEntry: PeerEntry;
-  private readonly actors = new Map<string, ActorHandle>();
+  private readonly cells = new Map<string, ActorCell>();
+  private readonly nodeOf = new Map<ActorCell, ChildNode>();
+  private readonly started = new Set<ActorCell>();
+  private readonly roots: SupervisorNode[] = [];
+  private spawned: Promise<SupervisorNode> | undefined;
+  private spawnedNode: SupervisorNode | undefined;
   private readonly hostHandlers = new Set<{ pattern: string; handler: SubscriptionHandler }>();
   private subscriptions: SubscriptionEntry[] = [];
+  private readonly dead = new DeadLetterQueue();
+  private readonly lifecycle: LifecycleLog;
+  private readonly watchdog: Watchdog;
+  private readonly rates = new RateMeter();
+  private readonly monitor: ReturnType<typeof setInterval>;
+  private statsLoggedAt = performance.now();
   private nextId = HOST_ID + 1;
-  private controlSeq = 0;
   private closed = false;
+  private shutdownDone: Promise<void> | undefined;
+  private readonly host: SupervisionHost;
+  private readonly cellEnv: CellEnv;
 
   /** @internal use createSystem */
   constructor(options: ResolvedSystemOptions) {
@@ -98,6 +112,7 @@ export class System extends EventEmitter {
     this.options = options;
     this.name = options.name;
     this.logger = options.logger ?? pino({ name: 'dualbus', level: process.env.DUALBUS_LOG_LEVEL ?? 'info' }, pino.destination(2));
+    this.lifecycle = new LifecycleLog(this.logger, this.name);
     const mailbox = Mailbox.create(HOST_MAILBOX_BYTES, HOST_REPLIES_BYTES);
     mailbox.setState(ActorState.Running);
     this.hostEntry = { id: HOST_ID, name: HOST_NAME, block: mailbox.block, messagesBytes: HOST_MAILBOX_BYTES, repliesBytes: HOST_REPLIES_BYTES };
@@ -107,142 +122,113 @@ export class System extends EventEmitter {
       mailbox,
       compressAbove: options.compressAbove,
       latencySampleEvery: options.latencySampleEvery,
-      onBadFrame: (err) => this.actorEvent({ actor: HOST_NAME, event: 'bad-frame', error: serializeError(err) }),
+      onBadFrame: (err) => this.actorEvent({ actor: HOST_NAME, event: 'bad-frame', error: serializeErr(err) }),
     });
     this.endpoint.setPeers([this.hostEntry]);
     this.inbox = new HostInbox(this.endpoint, (topic, msg) => this.deliverToHost(topic, msg), (err) =>
-      this.actorEvent({ actor: HOST_NAME, event: 'bad-frame', error: serializeError(err) }),
+      this.actorEvent({ actor: HOST_NAME, event: 'bad-frame', error: serializeErr(err) }),
     );
     this.inbox.start();
+    this.watchdog = new Watchdog((cell, reason) => {
+      this.lifecycle.write({ actor: cell.name, path: cell.path, event: 'hang', reason, restarts: this.nodeOf.get(cell)?.availability(0).restarts ?? 0 });
+      cell.kill(reason);
+    });
+    this.monitor = setInterval(() => this.tick(), MONITOR_TICK_MS);
+    this.monitor.unref();
+    this.host = {
+      log: this.lifecycle,
+      createCell: (spec, path) => this.createCell(spec, path),
+      startCell: (cell) => this.startCell(cell),
+      retireCell: (cell, reason, crashed) => this.retireCell(cell, reason, crashed),
+      internalError: (where, err) => {
+        this.logger.error({ system: this.name, event: 'internal-error', path: where, reason: serializeErr(err) }, `supervisor ${where}: ${String(err)}`);
+        this.emit('internal-error', err);
+      },
+    };
+    this.cellEnv = {
+      boot: {
+        askTimeoutMs: options.askTimeoutMs,
+        compressAbove: options.compressAbove,
+        latencySampleEvery: options.latencySampleEvery,
+        staleClaimMs: options.staleClaimMs,
+      },
+      peers: () => [this.hostEntry, ...[...this.cells.values()].map((c) => c.entry)],
+      subscriptions: () => this.subscriptions,
+      onWorkerEvent: (cell, m) => this.onWorkerEvent(cell, m),
+      onExit: (cell, exit) => this.onCellExit(cell, exit),
+    };
   }
 
-  // ------------------------------------------------------------------ actors
+  // ------------------------------------------------------------------ actors and trees
 
   /**
    * Starts actor `name` from the module at `moduleUrl` (its default export is a defineActor) in a
-   * worker thread of its own. Resolves once `init` has run and every other actor can reach it.
+   * worker thread of its own, supervised by the system's default one_for_one supervisor
+   * ('$spawned'). Resolves once `init` has run and every other actor can reach it.
    */
   async spawn<A extends AnyActorDefinition = AnyActorDefinition>(
     name: string,
     moduleUrl: URL | string,
-    options?: SpawnOptions,
+    options?: ChildOptions,
   ): Promise<ActorRef<MessageOf<A>, ReplyOf<A>>> {
     this.assertOpen();
-    if (typeof name !== 'string' || name === '' || name.length > 200 || name.startsWith('$')) {
-      throw new InvalidOption('name', "a non-empty string of at most 200 characters, not starting with '$'", name);
-    }
-    if (this.actors.has(name)) throw new InvalidOption('name', 'the name of no running actor', name);
-    const url = moduleUrlOf(moduleUrl);
-    const opts = resolveSpawnOptions(options);
-    const mailbox = Mailbox.create(opts.mailboxBytes, opts.repliesBytes);
-    mailbox.setOnFullThrows(opts.onFull === 'throw');
-    const id = this.nextId++;
-    if (id > 0xffff) throw new DualbusError('TooManyActors', 'a system holds at most 65535 actors over its life');
-    const entry: PeerEntry = { id, name, block: mailbox.block, messagesBytes: opts.mailboxBytes, repliesBytes: opts.repliesBytes };
-    const boot: WorkerBoot = {
-      self: entry,
-      moduleUrl: url,
-      wait: opts.wait,
-      spinMicros: opts.spinMicros,
-      parkTimeoutMs: opts.parkTimeoutMs,
-      askTimeoutMs: this.options.askTimeoutMs,
-      compressAbove: this.options.compressAbove,
-      latencySampleEvery: this.options.latencySampleEvery,
-      peers: [this.hostEntry, ...[...this.actors.values()].map((a) => a.entry), entry],
-      subscriptions: this.subscriptions,
-    };
-    const worker = new Worker(WORKER_MAIN, {
-      workerData: boot,
-      name: `dualbus:${name}`,
-      ...(opts.resourceLimits !== undefined ? { resourceLimits: opts.resourceLimits } : {}),
-    });
-    const handle: ActorHandle = {
-      id,
-      name,
-      entry,
-      mailbox,
-      worker,
-      lifecycle: 'starting',
-      startedAt: performance.now(),
-      subscribe: [],
-      acks: new Map(),
-      exited: new Promise((resolve) => worker.once('exit', resolve)),
-    };
-    // Known to the host at once, so sends made before it is ready queue in its mailbox.
-    this.actors.set(name, handle);
-    this.endpoint.setPeers([entry]);
-    try {
-      handle.subscribe = await this.awaitReady(handle);
-    } catch (err) {
-      this.actors.delete(name);
-      this.endpoint.peerDown(id, 'failed to start', true);
-      mailbox.setState(ActorState.Stopped);
-      await worker.terminate();
-      throw err;
-    }
-    handle.lifecycle = 'running';
-    handle.startedAt = performance.now();
-    worker.on('error', (err) => {
-      // An uncaught exception in the worker: it is dying; 'exit' follows and does the cleanup.
-      handle.failure = serializeError(err);
-    });
-    worker.on('exit', (code) => this.onExit(handle, code));
-    worker.on('message', (m: ControlFromWorker) => this.onWorkerMessage(handle, m));
-    await this.broadcast((seq) => ({ type: 'peers', seq, peers: [entry] }), handle);
-    for (const pattern of handle.subscribe) this.subscriptions.push({ id, pattern });
-    if (handle.subscribe.length > 0) await this.broadcastSubscriptions();
-    this.logger.info({ system: this.name, actor: name, event: 'started', wait: opts.wait }, `actor ${name} started`);
+    const spec = child(name, moduleUrl, options);
+    this.assertNamesFree([name]);
+    const parent = await (this.spawned ??= this.startSpawnedSupervisor());
+    await parent.addChild(spec);
     return this.ref(name);
   }
 
-  /** A ref to a running actor, by name. */
+  /**
+   * Starts a supervision tree: its children start in order, each once the one before is ready.
+   * Rejects (having stopped what it started) if a child fails to start. If this root supervisor
+   * ever gives up (restart intensity exceeded, an escalate directive), the system stops with a
+   * SupervisionFailed error: see `failure`, `whenStopped()` and the 'failed' event.
+   */
+  async start(tree: SupervisorSpec): Promise<void> {
+    this.assertOpen();
+    if (tree === null || typeof tree !== 'object' || tree.kind !== 'supervisor') throw new InvalidOption('tree', 'a supervisor({...}) spec', tree);
+    if (this.roots.some((r) => r.name === tree.name)) throw new InvalidOption('tree.name', 'a name no other started tree has', tree.name);
+    this.assertNamesFree(actorNamesOf(tree));
+    const node = new SupervisorNode(tree, tree.name, this.host);
+    node.onExit = (_cause, reason) => this.failSystem(reason);
+    this.roots.push(node);
+    try {
+      await node.start('initial');
+    } catch (err) {
+      this.roots.splice(this.roots.indexOf(node), 1);
+      await node.retire('failed to start', true);
+      throw err;
+    }
+  }
+
+  /** A ref to an actor, by name (it stays valid across its restarts). */
   ref<A extends AnyActorDefinition = AnyActorDefinition>(name: string): ActorRef<MessageOf<A>, ReplyOf<A>> {
-    if (!this.actors.has(name)) throw new ActorNotFound(name);
+    if (!this.cells.has(name)) throw new ActorNotFound(name);
     return new ActorRef(name, this.endpoint, this.options.askTimeoutMs, () => this.afterAsk());
   }
 
   /** Names of the actors, in start order. */
   actorNames(): string[] {
-    return [...this.actors.keys()];
+    return [...this.cells.keys()];
   }
 
   /**
-   * Stops one actor gracefully: it drains its mailbox, runs its `stop` hook and exits; after
-   * stopTimeoutMs it is terminated. Asks still pending on it reject with ActorStopped.
+   * Stops one actor gracefully and removes it from its supervisor: it drains its mailbox, runs its
+   * `stop` hook and exits; after its shutdownTimeoutMs it is terminated. Asks still pending on it
+   * reject with ActorStopped.
    */
   async stop(name: string): Promise<void> {
-    const handle = this.actors.get(name);
-    if (handle === undefined) throw new ActorNotFound(name);
-    handle.stopped ??= this.stopHandle(handle);
-    return handle.stopped;
+    const cell = this.cells.get(name);
+    if (cell === undefined) throw new ActorNotFound(name);
+    const parent = this.parentOf(name);
+    if (parent === undefined) throw new ActorNotFound(name);
+    await parent.removeChild(name);
   }
 
-  private async stopHandle(handle: ActorHandle): Promise<void> {
-    if (handle.lifecycle === 'running' || handle.lifecycle === 'starting') {
-      handle.lifecycle = 'stopping';
-      handle.mailbox.setState(ActorState.Stopping);
-      this.post(handle, { type: 'stop', seq: ++this.controlSeq });
-      const timer = setTimeout(() => {
-        this.logger.warn({ system: this.name, actor: handle.name, event: 'stop-timeout' }, `actor ${handle.name} did not stop within ${this.options.stopTimeoutMs} ms; terminating`);
-        void handle.worker.terminate();
-      }, this.options.stopTimeoutMs);
-      const gracefully = new Promise<void>((resolve) => {
-        const onMsg = (m: ControlFromWorker): void => {
-          if (m.type !== 'stopped') return;
-          handle.worker.off('message', onMsg);
-          resolve();
-        };
-        handle.worker.on('message', onMsg);
-      });
-      await Promise.race([gracefully, handle.exited]);
-      clearTimeout(timer);
-    }
-    // Stopped: senders now get ActorStopped; no one will read this mailbox again.
-    handle.mailbox.setState(ActorState.Stopped);
-    if (handle.lifecycle !== 'crashed') handle.lifecycle = 'stopped';
-    await handle.worker.terminate();
-    await handle.exited;
-    this.actors.delete(handle.name);
+  /** Messages that failed their actor maxDeliveries times, most recent last (the last 1000). */
+  deadLetters(): DeadLetter[] {
+    return this.dead.list();
   }
 
   // ------------------------------------------------------------------ topics
@@ -286,18 +272,35 @@ export class System extends EventEmitter {
       try {
         handler(msg, topic);
       } catch (err) {
-        this.actorEvent({ actor: HOST_NAME, event: 'handler-error', error: serializeError(err), detail: { topic } });
+        this.actorEvent({ actor: HOST_NAME, event: 'handler-error', error: serializeErr(err), detail: { topic } });
       }
     }
   }
 
   // ------------------------------------------------------------------ observing
 
-  /** Per actor: counts, mailbox depth and high-water mark, errors, handler time, latency percentiles. */
+  /**
+   * Per actor: supervision state, path, restarts, availability, dead letters, counts, mailbox
+   * depth and high-water mark, errors, handler time, msg/s, latency percentiles.
+   */
   stats(): SystemStats {
+    const now = performance.now();
     const actors: Record<string, ActorStats> = {};
-    for (const a of this.actors.values()) actors[a.name] = readStats(a.mailbox, a.lifecycle, a.startedAt);
-    const h = readStats(this.endpoint.own, 'running', 0);
+    for (const cell of this.cells.values()) {
+      const node = this.nodeOf.get(cell);
+      const a = node?.availability(now);
+      actors[cell.name] = readStats(cell.mailbox, {
+        state: node?.state() ?? 'starting',
+        path: cell.path,
+        messagesPerSec: this.rates.rate(cell.name),
+        uptimeMs: Math.round(a?.uptimeMs ?? 0),
+        restarts: a?.restarts ?? 0,
+        uptimePct: Math.round((a?.uptimePct ?? 0) * 1000) / 1000,
+        mttrMs: a?.mttrMs === undefined ? undefined : Math.round(a.mttrMs * 1000) / 1000,
+        deadLetters: cell.deadLetters,
+      });
+    }
+    const h = readCounters(this.endpoint.own);
     return {
       system: this.name,
       actors,
@@ -313,57 +316,172 @@ export class System extends EventEmitter {
     };
   }
 
-  /** Drains every mailbox and stops the actors in the reverse order of their start. */
-  async shutdown(): Promise<void> {
-    if (this.closed) return;
+  /** Stops every tree (children in reverse start order, mailboxes drained), then the host inbox. */
+  shutdown(): Promise<void> {
+    this.shutdownDone ??= this.doShutdown();
+    return this.shutdownDone;
+  }
+
+  /** Resolves when the system has shut down; rejects with SupervisionFailed if a root supervisor gave up. */
+  async whenStopped(): Promise<void> {
+    await new Promise<void>((resolve) => (this.shutdownDone !== undefined ? resolve() : this.once('shutdown', resolve)));
+    await this.shutdownDone;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private async doShutdown(): Promise<void> {
     this.closed = true;
-    for (const name of [...this.actors.keys()].reverse()) await this.stop(name);
+    this.emit('shutdown');
+    clearInterval(this.monitor);
+    if (this.spawned !== undefined) await this.spawned;
+    const nodes = [...this.roots, ...(this.spawnedNode !== undefined ? [this.spawnedNode] : [])].reverse();
+    for (const node of nodes) {
+      await node.stop(true);
+      await node.retire('system shut down', false);
+    }
     await this.inbox.stop();
-    this.logger.info({ system: this.name, event: 'shutdown' }, `system ${this.name} shut down`);
+    this.logger.info({ system: this.name, event: 'shutdown', ...(this.failure ? { reason: serializeErr(this.failure) } : {}) }, `system ${this.name} shut down`);
     this.logger.flush?.();
+  }
+
+  // ------------------------------------------------------------------ supervision mechanism
+
+  private async startSpawnedSupervisor(): Promise<SupervisorNode> {
+    const spec: SupervisorSpec = { kind: 'supervisor', name: SPAWNED, strategy: 'one_for_one', intensity: SUPERVISOR_DEFAULTS.intensity, periodMs: SUPERVISOR_DEFAULTS.periodMs, children: [] };
+    const node = new SupervisorNode(spec, SPAWNED, this.host);
+    node.onExit = (_cause, reason) => this.failSystem(reason);
+    await node.start('initial');
+    this.spawnedNode = node;
+    return node;
+  }
+
+  private createCell(spec: ChildSpec<ChildOptions>, path: string): ActorCell {
+    if (this.cells.has(spec.name)) throw new InvalidOption('name', 'the name of no running actor', spec.name);
+    const id = this.nextId++;
+    if (id > 0xffff) throw new DualbusError('TooManyActors', 'a system holds at most 65535 actors over its life');
+    const { spawn, supervision } = splitChildOptions(spec.options, this.options.stopTimeoutMs);
+    const cell = new ActorCell(id, spec.name, path, moduleUrlOf(spec.moduleUrl), spawn, supervision, this.cellEnv);
+    // Known to the host at once, so sends made before it is ready queue in its mailbox.
+    this.cells.set(spec.name, cell);
+    this.endpoint.setPeers([cell.entry]);
+    return cell;
+  }
+
+  /** Registers a ChildNode for the cell it is about to start (stats and exits find it by cell). */
+  private async startCell(cell: ActorCell): Promise<void> {
+    if (!this.nodeOf.has(cell)) {
+      const node = this.findChildNode(cell.name);
+      if (node !== undefined) this.nodeOf.set(cell, node);
+    }
+    const subscribe = await cell.start();
+    if (this.started.has(cell)) return;
+    // First start: everyone learns where it is, and routes its topics to it.
+    this.started.add(cell);
+    await this.broadcast({ type: 'peers', seq: 0, peers: [cell.entry] }, cell);
+    for (const pattern of subscribe) this.subscriptions.push({ id: cell.id, pattern });
+    if (subscribe.length > 0) await this.broadcastSubscriptions();
+  }
+
+  private async retireCell(cell: ActorCell, reason: string, crashed: boolean): Promise<void> {
+    await cell.dispose();
+    this.cells.delete(cell.name);
+    this.nodeOf.delete(cell);
+    this.started.delete(cell);
+    this.rates.forget(cell.name);
+    this.endpoint.peerDown(cell.id, reason, crashed);
+    const hadTopics = this.subscriptions.some((s) => s.id === cell.id);
+    this.subscriptions = this.subscriptions.filter((s) => s.id !== cell.id);
+    await this.broadcast({ type: 'down', seq: 0, id: cell.id, reason, crashed });
+    if (hadTopics) await this.broadcastSubscriptions();
+  }
+
+  private onCellExit(cell: ActorCell, exit: CellExit): void {
+    if (exit.deadLetter !== undefined) this.deadLetter(cell, exit);
+    this.emit('actor-exit', { actor: cell.name, code: exit.code, crashed: exit.cause !== 'normal', cause: exit.cause, reason: exit.reason } satisfies ActorExitEvent);
+    this.nodeOf.get(cell)?.cellExited(exit);
+  }
+
+  /** A message failed its actor maxDeliveries times: out of circulation, logged, its asker answered. */
+  private deadLetter(cell: ActorCell, exit: CellExit): void {
+    const { record, deliveries } = exit.deadLetter!;
+    const letter: DeadLetter = {
+      actor: cell.name,
+      at: Date.now(),
+      deliveries,
+      kind: kindName(record.kind),
+      from: this.endpoint.peerById(record.from)?.name ?? `#${record.from}`,
+      ...(record.topic !== undefined ? { topic: record.topic } : {}),
+      message: record.message,
+      reason: exit.error !== undefined ? { ...exit.error, message: exit.reason } : { name: 'Error', message: exit.reason },
+    };
+    this.dead.push(letter);
+    this.lifecycle.write({
+      actor: cell.name,
+      path: cell.path,
+      event: 'dead-letter',
+      reason: letter.reason,
+      deliveries,
+      kind: letter.kind,
+      from: letter.from,
+      ...(letter.topic !== undefined ? { topic: letter.topic } : {}),
+      ...(record.decodeError !== undefined ? { decodeError: record.decodeError } : {}),
+    });
+    if (record.kind === Kind.Ask) {
+      const answer = { name: 'ActorCrashed', code: 'ActorCrashed', message: `its message was dead-lettered after ${deliveries} failed deliveries: ${exit.reason}` };
+      this.endpoint.replyError(record.from, record.corr, Object.assign(new Error(answer.message), { name: answer.name, code: answer.code }));
+    }
+    this.emit('dead-letter', letter);
+  }
+
+  private failSystem(reason: string): void {
+    if (this.failure !== undefined || this.closed) return;
+    this.failure = new SupervisionFailed(this.name, reason);
+    this.logger.fatal({ system: this.name, event: 'system-failed', reason: serializeErr(this.failure) }, this.failure.message);
+    this.emit('failed', this.failure);
+    void this.shutdown();
+  }
+
+  private findChildNode(name: string): ChildNode | undefined {
+    const node = this.parentOf(name)?.children.get(name);
+    return node instanceof ChildNode ? node : undefined;
+  }
+
+  private parentOf(name: string): SupervisorNode | undefined {
+    const search = (s: SupervisorNode): SupervisorNode | undefined => {
+      if (s.children.has(name)) return s;
+      for (const c of s.children.values()) {
+        if (c instanceof SupervisorNode) {
+          const found = search(c);
+          if (found !== undefined) return found;
+        }
+      }
+      return undefined;
+    };
+    for (const root of this.roots) {
+      const found = search(root);
+      if (found !== undefined) return found;
+    }
+    return this.spawnedNode !== undefined ? search(this.spawnedNode) : undefined;
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    this.watchdog.check(this.cells.values(), now);
+    for (const cell of this.cells.values()) this.rates.sample(cell.name, readCounters(cell.mailbox).received, now);
+    if (this.options.statsLogIntervalMs > 0 && now - this.statsLoggedAt >= this.options.statsLogIntervalMs) {
+      this.statsLoggedAt = now;
+      this.logger.info({ system: this.name, event: 'stats', actors: this.stats().actors }, 'stats');
+    }
   }
 
   // ------------------------------------------------------------------ control plane
 
-  private awaitReady(handle: ActorHandle): Promise<string[]> {
-    return new Promise((resolve, reject) => {
-      const onMessage = (m: ControlFromWorker): void => {
-        if (m.type === 'ready') {
-          cleanup();
-          resolve(m.subscribe);
-        } else if (m.type === 'init-failed') {
-          cleanup();
-          reject(new SpawnFailed(handle.name, `${m.error.name}: ${m.error.message}`));
-        } else {
-          this.onWorkerMessage(handle, m);
-        }
-      };
-      const onError = (err: Error): void => {
-        cleanup();
-        reject(new SpawnFailed(handle.name, err.message, { cause: err }));
-      };
-      const onExit = (code: number): void => {
-        cleanup();
-        reject(new SpawnFailed(handle.name, `its worker exited with code ${code} during start`));
-      };
-      const cleanup = (): void => {
-        handle.worker.off('message', onMessage);
-        handle.worker.off('error', onError);
-        handle.worker.off('exit', onExit);
-      };
-      handle.worker.on('message', onMessage);
-      handle.worker.on('error', onError);
-      handle.worker.on('exit', onExit);
-    });
-  }
-
-  private onWorkerMessage(handle: ActorHandle, m: ControlFromWorker): void {
-    if (m.type === 'ack') {
-      handle.acks.get(m.seq)?.();
-      handle.acks.delete(m.seq);
-    } else if (m.type === 'event') {
-      this.actorEvent({ actor: handle.name, event: m.event, ...(m.error ? { error: m.error } : {}), ...(m.detail ? { detail: m.detail } : {}) });
+  private onWorkerEvent(cell: ActorCell, m: Extract<ControlFromWorker, { type: 'event' }>): void {
+    if (m.event === 'stale-claim') {
+      this.lifecycle.write({ actor: cell.name, path: cell.path, event: 'stale-claim', ...(m.error ? { reason: m.error } : {}) });
+      return;
     }
+    this.actorEvent({ actor: cell.name, event: m.event, ...(m.error ? { error: m.error } : {}), ...(m.detail ? { detail: m.detail } : {}) });
   }
 
   private actorEvent(e: ActorEvent): void {
@@ -375,49 +493,15 @@ export class System extends EventEmitter {
     this.emit('actor-error', e);
   }
 
-  private onExit(handle: ActorHandle, code: number): void {
-    const crashed = handle.lifecycle !== 'stopping' && handle.lifecycle !== 'stopped';
-    if (crashed) handle.lifecycle = 'crashed';
-    handle.mailbox.setState(ActorState.Stopped);
-    for (const ack of handle.acks.values()) ack();
-    handle.acks.clear();
-    const reason = !crashed ? 'stopped' : handle.failure !== undefined ? `${handle.failure.name}: ${handle.failure.message}` : `worker exited with code ${code}`;
-    this.endpoint.peerDown(handle.id, reason, crashed);
-    this.subscriptions = this.subscriptions.filter((s) => s.id !== handle.id);
-    for (const other of this.actors.values()) {
-      if (other !== handle && (other.lifecycle === 'running' || other.lifecycle === 'stopping')) {
-        this.post(other, { type: 'down', seq: ++this.controlSeq, id: handle.id, reason, crashed });
-      }
-    }
-    if (crashed) {
-      this.logger.error({ system: this.name, actor: handle.name, event: 'failed', code, reason: handle.failure }, `actor ${handle.name} crashed: ${reason}`);
-      this.actors.delete(handle.name);
-    } else {
-      this.logger.info({ system: this.name, actor: handle.name, event: 'stopped' }, `actor ${handle.name} stopped`);
-    }
-    this.emit('actor-exit', { actor: handle.name, code, crashed });
-  }
-
-  /** Posts a control message and wakes the actor to read it; resolves on its ack (or its exit). */
-  private post(handle: ActorHandle, msg: ControlToWorker): Promise<void> {
-    const acked = new Promise<void>((resolve) => handle.acks.set(msg.seq, resolve));
-    handle.worker.postMessage(msg);
-    handle.mailbox.doorbell.bumpControl();
-    return acked;
-  }
-
-  private async broadcast(make: (seq: number) => ControlToWorker, except?: ActorHandle): Promise<void> {
+  private async broadcast(msg: ControlToWorker, except?: ActorCell): Promise<void> {
     const waits: Promise<void>[] = [];
-    for (const a of this.actors.values()) {
-      if (a !== except && (a.lifecycle === 'running' || a.lifecycle === 'stopping')) waits.push(this.post(a, make(++this.controlSeq)));
-    }
+    for (const cell of this.cells.values()) if (cell !== except) waits.push(cell.post(msg));
     await Promise.all(waits);
   }
 
   private async broadcastSubscriptions(): Promise<void> {
     this.endpoint.setSubscriptions(this.subscriptions);
-    const subscriptions = this.subscriptions.slice();
-    await this.broadcast((seq) => ({ type: 'subscriptions', seq, subscriptions }));
+    await this.broadcast({ type: 'subscriptions', seq: 0, subscriptions: this.subscriptions.slice() });
   }
 
   /** hostWait 'spin': poll for the reply of the ask just sent. */
@@ -433,6 +517,10 @@ export class System extends EventEmitter {
     if (this.closed) throw new SystemStopped(this.name);
   }
 
+  private assertNamesFree(names: string[]): void {
+    for (const n of names) if (this.cells.has(n) || this.findChildNode(n) !== undefined) throw new InvalidOption('name', 'the name of no running actor', n);
+  }
+
   private assertPublishable(topic: unknown): void {
     this.assertOpen();
     if (typeof topic !== 'string' || topic === '') throw new InvalidOption('topic', 'a non-empty string', topic);
@@ -444,11 +532,10 @@ export async function createSystem(options?: SystemOptions): Promise<System> {
   return new System(resolveSystemOptions(options));
 }
 
-function moduleUrlOf(moduleUrl: URL | string): string {
-  if (moduleUrl instanceof URL) return moduleUrl.href;
-  if (typeof moduleUrl === 'string' && moduleUrl !== '') {
-    if (/^(file|data):/.test(moduleUrl)) return moduleUrl;
-    if (isAbsolute(moduleUrl)) return pathToFileURL(moduleUrl).href;
-  }
-  throw new InvalidOption('moduleUrl', 'a URL, a file: URL string or an absolute path', moduleUrl);
+function actorNamesOf(tree: SupervisorSpec): string[] {
+  return tree.children.flatMap((c) => (c.kind === 'child' ? [c.name] : actorNamesOf(c)));
+}
+
+function serializeErr(err: unknown): SerializedError {
+  return err instanceof Error ? { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}) } : { name: 'Error', message: String(err) };
 }

@@ -403,7 +403,13 @@ export class Endpoint {
   }
 }
 
-/** The error an asker sees for a ReplyError: NoReply as itself, anything else as a RemoteError. */
+/**
+ * The error an asker sees for a ReplyError: NoReply and ActorCrashed (the runtime answers for an
+ * actor whose message was dead-lettered; the message is the reason) as themselves, anything else
+ * as a RemoteError.
+ */
 function remoteFailure(actor: string, remote: SerializedError): Error {
-  return remote.code === 'NoReply' ? new NoReply(actor) : new RemoteError(actor, remote);
+  if (remote.code === 'NoReply') return new NoReply(actor);
+  if (remote.code === 'ActorCrashed') return new ActorCrashed(actor, remote.message);
+  return new RemoteError(actor, remote);
 }

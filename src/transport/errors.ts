@@ -93,6 +93,13 @@ export class SpawnFailed extends DualbusError {
   }
 }
 
+/** The root of a supervision tree gave up: the system stopped. */
+export class SupervisionFailed extends DualbusError {
+  constructor(system: string, reason: string) {
+    super('SupervisionFailed', `system '${system}' stopped: ${reason}`);
+  }
+}
+
 export class SystemStopped extends DualbusError {
   constructor(system: string) {
     super('SystemStopped', `system '${system}' is shut down`);

@@ -31,6 +31,11 @@ export type ActorState = (typeof ActorState)[keyof typeof ActorState];
 
 export type WaitStrategyName = 'spin' | 'block' | 'async';
 
+/** What a `receive` that throws does (a child's onError), and its code in the FAILURE word. */
+export type ErrorDirectiveName = 'restart' | 'resume' | 'stop' | 'escalate';
+export const FailureCode = { None: 0, Restart: 1, Stop: 2, Escalate: 3 } as const;
+export type FailureCode = (typeof FailureCode)[keyof typeof FailureCode];
+
 /** One endpoint (an actor or the host) as every other endpoint sees it. */
 export interface PeerEntry {
   id: number;
@@ -46,9 +51,11 @@ export interface SubscriptionEntry {
   pattern: string;
 }
 
-/** What a worker receives as workerData when it starts. */
+/**
+ * What a worker receives as workerData when it starts. It loads the actor module at once, then
+ * waits for an `attach` message: a standby worker waits there, ready to replace a failed one.
+ */
 export interface WorkerBoot {
-  self: PeerEntry;
   moduleUrl: string;
   wait: WaitStrategyName;
   spinMicros: number;
@@ -56,8 +63,23 @@ export interface WorkerBoot {
   askTimeoutMs: number;
   compressAbove: number;
   latencySampleEvery: number;
+  onError: ErrorDirectiveName;
+  /** The watchdog's limit: the loop beats at least four times within it while it waits on a handler. */
+  hangTimeoutMs: number;
+  /** A claim unpublished for this long is taken to be a dead producer's, and skipped. */
+  staleClaimMs: number;
+  /** The least time between two snapshots taken while the actor is idle. */
+  snapshotIntervalMs: number;
+}
+
+/** The first message to a worker: the mailbox it consumes, its peers, and what to restore. */
+export interface AttachMessage {
+  type: 'attach';
+  self: PeerEntry;
   peers: PeerEntry[];
   subscriptions: SubscriptionEntry[];
+  /** The actor's last snapshot, when it has one: passed to `restore` instead of calling `init`. */
+  snapshot?: { data: unknown };
 }
 
 /** Host -> worker control messages. Each one bumps the mailbox CONTROL word. */
@@ -65,7 +87,8 @@ export type ControlToWorker =
   | { type: 'peers'; seq: number; peers: PeerEntry[] }
   | { type: 'down'; seq: number; id: number; reason: string; crashed: boolean }
   | { type: 'subscriptions'; seq: number; subscriptions: SubscriptionEntry[] }
-  | { type: 'stop'; seq: number };
+  /** drain: handle everything queued first (a final stop); otherwise stop after the message in hand (a restart). */
+  | { type: 'stop'; seq: number; drain: boolean };
 
 /** Worker -> host control messages. */
 export type ControlFromWorker =
@@ -73,9 +96,10 @@ export type ControlFromWorker =
   | { type: 'ack'; seq: number }
   | { type: 'init-failed'; error: SerializedError }
   | { type: 'event'; event: ActorEventName; error?: SerializedError; detail?: Record<string, unknown> }
+  | { type: 'snapshot'; data: unknown }
   | { type: 'stopped' };
 
-export type ActorEventName = 'handler-error' | 'bad-frame' | 'log-suppressed' | 'stop-hook-error';
+export type ActorEventName = 'handler-error' | 'bad-frame' | 'log-suppressed' | 'stop-hook-error' | 'snapshot-error' | 'stale-claim';
 
 export interface SerializedError {
   name: string;

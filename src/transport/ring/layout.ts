@@ -9,7 +9,7 @@
  *  byte 0        +--------------------------------------------------------------+
  *  line 0        | DOORBELL   i32 parked | i32 signal | i32 control | ...       |  written by producers
  *  byte 64       +--------------------------------------------------------------+  (rarely) and the host
- *  line 1        | LIFECYCLE  i32 state  | i32 onFull | ...                     |  written by the host
+ *  line 1        | LIFECYCLE  i32 state  | i32 onFull | i32 failure | ...       |  written by the host
  *  byte 128      +--------------------------------------------------------------+
  *  line 2        | HEARTBEAT  i32 beat   | ...                                  |  written by the consumer
  *  byte 192      +--------------------------------------------------------------+
@@ -69,6 +69,8 @@ export const LIFECYCLE_BYTE = DOORBELL_BYTE + CACHE_LINE;
 export const STATE = LIFECYCLE_BYTE / I32 + 0;
 /** 1 when a full mailbox must make `send` throw MailboxFull instead of returning false. */
 export const ON_FULL_THROWS = LIFECYCLE_BYTE / I32 + 1;
+/** FailureCode (protocol.ts) the actor's worker stores just before a `receive` error kills it. */
+export const FAILURE = LIFECYCLE_BYTE / I32 + 2;
 
 // ---- mailbox block: heartbeat line ---------------------------------------------------------
 export const HEARTBEAT_BYTE = LIFECYCLE_BYTE + CACHE_LINE;

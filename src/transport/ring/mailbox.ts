@@ -1,5 +1,6 @@
 import { Doorbell } from './doorbell.js';
 import {
+  FAILURE,
   HEARTBEAT,
   HISTOGRAM_BUCKETS,
   MAX_RING_BYTES,
@@ -73,6 +74,15 @@ export class Mailbox {
 
   setOnFullThrows(throws: boolean): void {
     Atomics.store(this.i32, ON_FULL_THROWS, throws ? 1 : 0);
+  }
+
+  /** Why the consumer's worker is about to die (FailureCode); the host reads it at the exit. */
+  failure(): number {
+    return Atomics.load(this.i32, FAILURE);
+  }
+
+  setFailure(code: number): void {
+    Atomics.store(this.i32, FAILURE, code);
   }
 
   beat(): void {

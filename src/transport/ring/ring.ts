@@ -113,6 +113,16 @@ export class Ring {
 
   // ---------------------------------------------------------------- consumer side
 
+  /** Consumer side: the position of the next record to visit. */
+  readPosition(): number {
+    return this.next;
+  }
+
+  /** True while the consumer handles a record (any thread may look). */
+  busy(): boolean {
+    return Atomics.load(this.i32, this.w + RING_BUSY) === 1;
+  }
+
   /** True when the next record is published (the consumer may read it). */
   hasRecord(): boolean {
     return Atomics.load(this.i32, this.dataWord + ((this.next & this.mask) >> 2)) !== 0;

@@ -1,0 +1,319 @@
+import { Worker } from 'node:worker_threads';
+import { SpawnFailed } from '../transport/errors.js';
+import { Mailbox } from '../transport/ring/mailbox.js';
+import {
+  ActorState,
+  FailureCode,
+  serializeError,
+  type AttachMessage,
+  type ControlFromWorker,
+  type ControlToWorker,
+  type PeerEntry,
+  type SerializedError,
+  type SubscriptionEntry,
+  type WorkerBoot,
+} from '../transport/protocol.js';
+import type { ExitCause } from '../../supervisors/supervisor-machine.js';
+import { takeHeadRecord, type TakenRecord } from './dead-letters.js';
+import type { ResolvedSpawnOptions, ResolvedSupervision } from './options.js';
+
+const WORKER_MAIN = new URL('../actors/worker-main.js', import.meta.url);
+
+/** How a worker ended without being asked to, as the supervisor needs to know it. */
+export interface CellExit {
+  cause: ExitCause;
+  reason: string;
+  error: SerializedError | undefined;
+  code: number;
+  /** The message in hand when it died is delivered again to the next worker. */
+  redelivered: boolean;
+  /** ... unless it has now failed maxDeliveries times: then it is taken out, here. */
+  deadLetter: { record: TakenRecord; deliveries: number } | undefined;
+}
+
+/** What the system lends a cell. */
+export interface CellEnv {
+  boot: Omit<WorkerBoot, 'moduleUrl' | 'wait' | 'spinMicros' | 'parkTimeoutMs' | 'onError' | 'hangTimeoutMs' | 'snapshotIntervalMs'>;
+  peers(): PeerEntry[];
+  subscriptions(): SubscriptionEntry[];
+  /** An event the worker reported (a handler error, a bad frame...). */
+  onWorkerEvent(cell: ActorCell, m: Extract<ControlFromWorker, { type: 'event' }>): void;
+  /** The worker ended without being asked to: the rings are already recovered. */
+  onExit(cell: ActorCell, exit: CellExit): void;
+}
+
+export type CellState = 'down' | 'starting' | 'running' | 'stopping';
+
+/**
+ * One actor's mechanism: the mailbox block (owned here, so it outlives every worker), the worker
+ * that consumes it now, and a standby worker loaded and waiting to replace it. It starts, stops and
+ * kills workers and recovers the rings after one dies; it decides nothing (supervisors do).
+ */
+export class ActorCell {
+  readonly mailbox: Mailbox;
+  readonly entry: PeerEntry;
+  state: CellState = 'down';
+  /** When the current worker became ready (performance.now()). */
+  startedAt = 0;
+  /** The actor's latest snapshot (see defineActor's snapshot/restore). */
+  snapshot: { data: unknown } | undefined;
+  deadLetters = 0;
+  private worker: Worker | undefined;
+  private exited: Promise<number> = Promise.resolve(0);
+  private standby: Worker | undefined;
+  private expectingExit = false;
+  private failure: SerializedError | undefined;
+  private killedFor: string | undefined;
+  private readonly acks = new Map<number, () => void>();
+  private controlSeq = 0;
+  /** The position of the message in hand at the last crash, and how many deliveries failed on it. */
+  private poison: { position: number; deliveries: number } | undefined;
+  private readonly boot: WorkerBoot;
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly path: string,
+    moduleUrl: string,
+    readonly spawn: ResolvedSpawnOptions,
+    readonly supervision: ResolvedSupervision,
+    private readonly env: CellEnv,
+  ) {
+    this.mailbox = Mailbox.create(spawn.mailboxBytes, spawn.repliesBytes);
+    this.mailbox.setOnFullThrows(spawn.onFull === 'throw');
+    this.entry = { id, name, block: this.mailbox.block, messagesBytes: spawn.mailboxBytes, repliesBytes: spawn.repliesBytes };
+    this.boot = {
+      ...env.boot,
+      moduleUrl,
+      wait: spawn.wait,
+      spinMicros: spawn.spinMicros,
+      parkTimeoutMs: spawn.parkTimeoutMs,
+      onError: supervision.onError,
+      hangTimeoutMs: supervision.hangTimeoutMs,
+      snapshotIntervalMs: supervision.snapshotIntervalMs,
+    };
+  }
+
+  /** Starts a worker on the mailbox (the standby one when there is one); resolves with its topic patterns. */
+  async start(): Promise<string[]> {
+    this.state = 'starting';
+    this.expectingExit = false;
+    this.failure = undefined;
+    this.killedFor = undefined;
+    this.mailbox.setFailure(FailureCode.None);
+    // Senders keep writing while it is down: its ring queues for the next worker.
+    this.mailbox.setState(ActorState.Starting);
+    const worker = this.standby ?? this.newWorker();
+    this.standby = undefined;
+    this.worker = worker;
+    this.exited = new Promise((resolve) => worker.once('exit', resolve));
+    const attach: AttachMessage = {
+      type: 'attach',
+      self: this.entry,
+      peers: this.env.peers(),
+      subscriptions: this.env.subscriptions(),
+      ...(this.snapshot !== undefined ? { snapshot: this.snapshot } : {}),
+    };
+    let subscribe: string[];
+    try {
+      subscribe = await this.awaitReady(worker, attach);
+    } catch (err) {
+      this.expectingExit = true;
+      await worker.terminate();
+      await this.exited;
+      this.worker = undefined;
+      this.state = 'down';
+      this.recoverRings(false);
+      throw err;
+    }
+    worker.on('error', (err) => {
+      this.failure = serializeError(err); // 'exit' follows and does the work
+    });
+    worker.on('message', (m: ControlFromWorker) => this.onMessage(m));
+    worker.once('exit', (code) => this.onWorkerExit(worker, code));
+    this.state = 'running';
+    this.startedAt = performance.now();
+    if (this.supervision.standby) this.standby = this.newWorker();
+    return subscribe;
+  }
+
+  /**
+   * Stops the worker: `drain` handles everything queued first (a final stop), otherwise it stops
+   * after the message in hand (a restart: the rest waits in the ring). After shutdownTimeoutMs it
+   * is terminated. Resolves once the worker is gone and the rings are recovered.
+   */
+  async stop(drain: boolean): Promise<{ terminated: boolean }> {
+    const worker = this.worker;
+    if (worker === undefined || this.state === 'down') return { terminated: false };
+    this.state = 'stopping';
+    this.expectingExit = true;
+    if (drain) this.mailbox.setState(ActorState.Stopping);
+    const gracefully = new Promise<void>((resolve) => {
+      const onMsg = (m: ControlFromWorker): void => {
+        if (m.type !== 'stopped') return;
+        worker.off('message', onMsg);
+        resolve();
+      };
+      worker.on('message', onMsg);
+    });
+    void this.post({ type: 'stop', seq: 0, drain });
+    let terminated = false;
+    const timer = setTimeout(() => {
+      terminated = true;
+      void worker.terminate();
+    }, this.supervision.shutdownTimeoutMs);
+    await Promise.race([gracefully, this.exited]);
+    clearTimeout(timer);
+    await worker.terminate();
+    await this.exited;
+    this.gone();
+    this.recoverRings(false);
+    return { terminated };
+  }
+
+  /** Terminates a hung worker; its exit is then reported as a crash with this reason. */
+  kill(reason: string): void {
+    if (this.worker === undefined || this.state !== 'running') return;
+    this.killedFor = reason;
+    void this.worker.terminate();
+  }
+
+  /** The cell is retired for good: no worker will read its mailbox again. */
+  async dispose(): Promise<void> {
+    this.mailbox.setState(ActorState.Stopped);
+    const standby = this.standby;
+    this.standby = undefined;
+    if (standby !== undefined) await standby.terminate();
+    if (this.worker !== undefined) {
+      this.expectingExit = true;
+      await this.worker.terminate();
+      await this.exited;
+      this.gone();
+    }
+  }
+
+  /** Posts a control message and wakes the actor to read it; resolves on its ack (or its exit). */
+  post(msg: ControlToWorker): Promise<void> {
+    const worker = this.worker;
+    if (worker === undefined || (this.state !== 'running' && this.state !== 'stopping')) return Promise.resolve();
+    const seq = ++this.controlSeq;
+    const acked = new Promise<void>((resolve) => this.acks.set(seq, resolve));
+    worker.postMessage({ ...msg, seq });
+    this.mailbox.doorbell.bumpControl();
+    return acked;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private newWorker(): Worker {
+    const w = new Worker(WORKER_MAIN, {
+      workerData: this.boot,
+      name: `dualbus:${this.name}`,
+      ...(this.spawn.resourceLimits !== undefined ? { resourceLimits: this.spawn.resourceLimits } : {}),
+    });
+    // A standby that dies before it is needed is simply not there next time.
+    w.on('error', () => {});
+    w.once('exit', () => {
+      if (this.standby === w) this.standby = undefined;
+    });
+    return w;
+  }
+
+  private awaitReady(worker: Worker, attach: AttachMessage): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: ControlFromWorker): void => {
+        if (m.type === 'ready') {
+          cleanup();
+          resolve(m.subscribe);
+        } else if (m.type === 'init-failed') {
+          cleanup();
+          reject(new SpawnFailed(this.name, `${m.error.name}: ${m.error.message}`));
+        } else {
+          this.onMessage(m);
+        }
+      };
+      const onError = (err: Error): void => {
+        cleanup();
+        reject(new SpawnFailed(this.name, err.message, { cause: err }));
+      };
+      const onExit = (code: number): void => {
+        cleanup();
+        reject(new SpawnFailed(this.name, `its worker exited with code ${code} during start`));
+      };
+      const cleanup = (): void => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage(attach);
+    });
+  }
+
+  private onMessage(m: ControlFromWorker): void {
+    if (m.type === 'ack') {
+      this.acks.get(m.seq)?.();
+      this.acks.delete(m.seq);
+    } else if (m.type === 'event') {
+      this.env.onWorkerEvent(this, m);
+    } else if (m.type === 'snapshot') {
+      this.snapshot = { data: m.data };
+    }
+  }
+
+  private onWorkerExit(worker: Worker, code: number): void {
+    if (this.worker !== worker || this.expectingExit) return; // a stop or a start handles its own exit
+    this.gone();
+    const failureCode = this.mailbox.failure();
+    const cause: ExitCause =
+      failureCode === FailureCode.Stop ? 'directive-stop'
+      : failureCode === FailureCode.Escalate ? 'directive-escalate'
+      : failureCode === FailureCode.Restart || code !== 0 || this.failure !== undefined || this.killedFor !== undefined ? 'crash'
+      : 'normal';
+    const error = this.failure;
+    const reason =
+      this.killedFor !== undefined ? this.killedFor
+      : failureCode !== FailureCode.None ? `receive threw ${error ? `${error.name}: ${error.message}` : 'a non-error value'}`
+      : error !== undefined ? `${error.name}: ${error.message}`
+      : code === 0 ? 'its worker exited (code 0) without being asked to stop'
+      : `its worker exited with code ${code}`;
+    const { redelivered, deadLetter } = this.recoverRings(true);
+    this.env.onExit(this, { cause, reason, error, code, redelivered, deadLetter });
+  }
+
+  private gone(): void {
+    this.worker = undefined;
+    this.state = 'down';
+    for (const ack of this.acks.values()) ack();
+    this.acks.clear();
+  }
+
+  /**
+   * Takes the consumer's place while no worker runs: releases what the last worker finished, drops
+   * replies nobody waits for any more, and finds the message it died with. After a crash that
+   * message counts a failed delivery; at maxDeliveries it is taken out as a dead letter.
+   */
+  private recoverRings(crashed: boolean): Pick<CellExit, 'redelivered' | 'deadLetter'> {
+    const messages = this.mailbox.messages;
+    const inHand = messages.recoverConsumer();
+    this.mailbox.replies.recoverConsumer();
+    this.mailbox.replies.drain(() => {}, Infinity); // answers to asks of the dead worker: nobody waits
+    if (!inHand) {
+      if (crashed) this.poison = undefined;
+      return { redelivered: false, deadLetter: undefined };
+    }
+    if (!crashed) return { redelivered: true, deadLetter: undefined };
+    const position = messages.readPosition();
+    const deliveries = this.poison?.position === position ? this.poison.deliveries + 1 : 1;
+    if (deliveries < this.supervision.maxDeliveries) {
+      this.poison = { position, deliveries };
+      return { redelivered: true, deadLetter: undefined };
+    }
+    this.poison = undefined;
+    const record = takeHeadRecord(this.mailbox);
+    this.deadLetters++;
+    return { redelivered: false, deadLetter: record === undefined ? undefined : { record, deliveries } };
+  }
+}

@@ -1,0 +1,285 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ActorCrashed, ActorNotFound, SupervisionFailed, child, supervisor, type ChildOptions, type System } from 'dualbus';
+import type { FailHow } from './fixtures/flaky.js';
+import { eventually, fixture, testSystem } from './helpers.js';
+
+let system: System | undefined;
+afterEach(async () => {
+  await system?.shutdown();
+  system = undefined;
+});
+
+async function start(options = {}) {
+  const t = await testSystem(options);
+  system = t.system;
+  return t;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'dualbus-sup-'));
+let markers = 0;
+/** A fresh marker file path: a 'fail' message with it fails once, then is handled. */
+const marker = (): string => join(dir, `m${++markers}`);
+const FAST: ChildOptions = { backoff: { minMs: 1, maxMs: 5, jitter: 0 }, standby: true };
+const flaky = (name: string, options: ChildOptions = {}) => child(name, fixture('flaky'), { ...FAST, ...options });
+const events = (logs: Array<Record<string, unknown>>, actor?: string) =>
+  logs.filter((l) => typeof l.path === 'string' && (actor === undefined || l.actor === actor)).map((l) => `${l.actor}:${l.event}`);
+const seen = (sys: System, name: string) => sys.ref(name).ask({ type: 'seen?' }) as Promise<number[]>;
+
+describe('failure detection and recovery', () => {
+  it.each<[string, FailHow, ChildOptions, RegExp]>([
+    ['an uncaught exception', 'uncaught', {}, /Error: boom from a timer/],
+    ['process.exit() (code 0)', 'exit', {}, /its worker exited \(code 0\) without being asked to stop/],
+    ['a non-zero exit', 'exit', {}, /its worker exited with code 3/],
+    ['a worker over its memory limit', 'oom', { resourceLimits: { maxOldGenerationSizeMb: 24 } }, /memory limit|out of memory/i],
+    ['a receive that throws, with the restart directive', 'throw', { onError: 'restart' }, /receive threw Error: receive failed on 1/],
+    ['a hung actor (an endless loop)', 'spin', { hangTimeoutMs: 300 }, /hang: no heartbeat for \d+ ms \(hangTimeoutMs 300\) with a message in hand/],
+  ])('%s is detected, logged, and the actor restarted', async (what, how, options, reason) => {
+    const { system, logs } = await start();
+    await system.start(supervisor({ name: 'root', children: [flaky('f', options)] }));
+    const code = what.includes('non-zero') ? 3 : 0;
+    system.ref('f').send({ type: 'fail', how, n: 1, code, marker: marker() });
+    for (let n = 2; n <= 5; n++) system.ref('f').send({ type: 'record', n });
+    // The message in hand when it died (all but 'uncaught', which fails after receive returned) comes again.
+    const want = how === 'uncaught' ? [2, 3, 4, 5] : [1, 2, 3, 4, 5];
+    expect(await eventually(() => seen(system, 'f'), (s) => s.length === want.length, 10_000)).toEqual(want);
+    const failed = logs.find((l) => l.event === 'failed' && l.actor === 'f')!;
+    expect((failed.reason as { message: string }).message).toMatch(reason);
+    expect(events(logs, 'f')).toEqual(['f:started', ...(how === 'spin' ? ['f:hang'] : []), 'f:failed', 'f:restarting', 'f:restarted']);
+    expect(system.stats().actors.f).toMatchObject({ state: 'running', restarts: 1, path: 'root/f' });
+  });
+
+  it('queued messages survive a restart, senders are not blocked while it is down, and nothing is handled twice', async () => {
+    const { system } = await start();
+    await system.start(supervisor({ children: [flaky('f', { backoff: { minMs: 300, maxMs: 300, jitter: 0 } })] }));
+    const f = system.ref('f');
+    f.send({ type: 'fail', how: 'exit', n: -1, code: 1, marker: marker() });
+    await eventually(() => system.stats().actors.f!.state, (s) => s === 'restarting');
+    for (let n = 0; n < 1000; n++) expect(f.send({ type: 'record', n })).toBe(true); // into the ring of a dead actor
+    expect(system.stats().actors.f!.mailboxDepth).toBe(1001);
+    const got = await eventually(() => seen(system, 'f'), (s) => s.length === 1001, 10_000);
+    expect(got).toEqual([-1, ...Array.from({ length: 1000 }, (_, i) => i)]);
+  });
+
+  it('a poison message is dead-lettered after maxDeliveries, its asker gets ActorCrashed, and the actor goes on', async () => {
+    const { system, logs } = await start();
+    await system.start(supervisor({ children: [flaky('f', { maxDeliveries: 3 })] }));
+    const f = system.ref('f');
+    const answer = f.ask({ type: 'fail', how: 'exit', n: 7, code: 9 }, { timeoutMs: 10_000 }).catch((e) => e);
+    f.send({ type: 'record', n: 8 });
+    const err = await answer;
+    expect(err).toBeInstanceOf(ActorCrashed);
+    expect(err.message).toMatch(/actor 'f' crashed: its message was dead-lettered after 3 failed deliveries: its worker exited with code 9/);
+    expect(await eventually(() => seen(system, 'f'), (s) => s.length === 1)).toEqual([8]);
+    const [letter] = system.deadLetters();
+    expect(letter).toMatchObject({ actor: 'f', deliveries: 3, kind: 'ask', from: '$host', message: { type: 'fail', how: 'exit', n: 7, code: 9 } });
+    expect(letter!.reason.message).toMatch(/code 9/);
+    expect(logs.filter((l) => l.event === 'failed' && l.actor === 'f')).toHaveLength(3);
+    expect(logs.find((l) => l.event === 'dead-letter')).toMatchObject({ actor: 'f', path: 'root/f', deliveries: 3, kind: 'ask' });
+    expect(system.stats().actors.f).toMatchObject({ restarts: 3, deadLetters: 1 });
+  });
+
+  it("the 'resume' directive (the default) skips the message and keeps the actor; 'stop' removes it", async () => {
+    const { system, logs } = await start();
+    await system.start(supervisor({ children: [flaky('resumer'), flaky('stopper', { onError: 'stop' })] }));
+    system.ref('resumer').send({ type: 'fail', how: 'throw', n: 1 });
+    system.ref('resumer').send({ type: 'record', n: 2 });
+    expect(await eventually(() => seen(system, 'resumer'), (s) => s.length === 1)).toEqual([2]);
+    expect(system.stats().actors.resumer).toMatchObject({ restarts: 0, errors: 1 });
+    system.ref('stopper').send({ type: 'fail', how: 'throw', n: 1 });
+    await eventually(() => system.actorNames(), (n) => !n.includes('stopper'));
+    expect(() => system.ref('stopper')).toThrow(ActorNotFound);
+    expect(logs.find((l) => l.actor === 'stopper' && l.event === 'stopped')).toMatchObject({ reason: { message: expect.stringMatching(/not restarted: receive threw/) } });
+  });
+
+  it('asks pending on an actor that will not come back reject with ActorCrashed', async () => {
+    const { system } = await start();
+    await system.start(supervisor({ children: [flaky('t', { restart: 'temporary' })] }));
+    const t = system.ref('t');
+    t.send({ type: 'sleep', ms: 100 });
+    const pending = t.ask({ type: 'fail', how: 'exit', n: 1, code: 4 }, { timeoutMs: 10_000 }).catch((e) => e);
+    const queued = t.ask({ type: 'ping' }, { timeoutMs: 10_000 }).catch((e) => e);
+    for (const err of [await pending, await queued]) {
+      expect(err).toBeInstanceOf(ActorCrashed);
+      expect(err.message).toMatch(/actor 't' crashed: its worker exited with code 4/);
+    }
+  });
+
+  it('a sender that died between claiming space and publishing does not stall the ring: the claim is skipped and logged', async () => {
+    const { system, logs } = await start({ staleClaimMs: 100 });
+    await system.start(supervisor({ children: [flaky('f')] }));
+    const block = (system as unknown as { cells: Map<string, { entry: { block: SharedArrayBuffer; messagesBytes: number; repliesBytes: number } }> }).cells.get('f')!.entry;
+    const { Worker } = await import('node:worker_threads');
+    const dying = new Worker(fixture('claim-and-die'), { workerData: block });
+    await new Promise((resolve) => dying.once('exit', resolve));
+    for (let n = 0; n < 10; n++) system.ref('f').send({ type: 'record', n });
+    expect(await eventually(() => seen(system, 'f'), (s) => s.length === 10)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(logs.find((l) => l.event === 'stale-claim')).toMatchObject({ actor: 'f', reason: { message: expect.stringMatching(/skipped a claim of 72 bytes/) } });
+  });
+});
+
+describe('strategies and restart types, with real workers', () => {
+  const three = (strategy: 'one_for_one' | 'one_for_all' | 'rest_for_one') =>
+    supervisor({ name: 'root', strategy, children: [flaky('a'), flaky('b'), flaky('c')] });
+  const crash = (sys: System, name: string) => sys.ref(name).send({ type: 'fail', how: 'uncaught', n: 0 });
+  const restarts = (sys: System) => Object.fromEntries(Object.entries(sys.stats().actors).map(([k, v]) => [k, v.restarts]));
+
+  it('one_for_one restarts the failed child only', async () => {
+    const { system } = await start();
+    await system.start(three('one_for_one'));
+    crash(system, 'b');
+    await eventually(() => restarts(system), (r) => r.b === 1);
+    expect(restarts(system)).toEqual({ a: 0, b: 1, c: 0 });
+  });
+
+  it('one_for_all restarts every child: the others stopped in reverse order, all started in order', async () => {
+    const { system, logs } = await start();
+    await system.start(three('one_for_all'));
+    crash(system, 'b');
+    await eventually(() => restarts(system), (r) => r.a === 1 && r.b === 1 && r.c === 1);
+    const after = events(logs).slice(3);
+    expect(after.filter((e) => e.endsWith(':restarted'))).toEqual(['a:restarted', 'b:restarted', 'c:restarted']);
+    expect(after[0]).toBe('b:failed');
+    for (const name of ['a', 'b', 'c']) expect(await system.ref(name).ask({ type: 'ping' })).toBe('pong');
+  });
+
+  it('rest_for_one restarts the failed child and those started after it', async () => {
+    const { system } = await start();
+    await system.start(three('rest_for_one'));
+    crash(system, 'b');
+    await eventually(() => restarts(system), (r) => r.b === 1 && r.c === 1);
+    expect(restarts(system)).toEqual({ a: 0, b: 1, c: 1 });
+  });
+
+  it('transient restarts after a crash but not after a normal exit; temporary never restarts', async () => {
+    const { system, logs } = await start();
+    await system.start(supervisor({ children: [flaky('tr', { restart: 'transient' }), flaky('tr0', { restart: 'transient' }), flaky('tmp', { restart: 'temporary' })] }));
+    crash(system, 'tr');
+    system.ref('tr0').send({ type: 'fail', how: 'exit', n: 0, code: 0 });
+    crash(system, 'tmp');
+    await eventually(() => system.actorNames(), (n) => n.length === 1);
+    await eventually(() => restarts(system), (r) => r.tr === 1);
+    expect(system.actorNames()).toEqual(['tr']);
+    expect(events(logs).filter((e) => e.endsWith(':stopped')).sort()).toEqual(['tmp:stopped', 'tr0:stopped']);
+  });
+
+  it('backoff: each restart of a failing child waits longer, within [minMs, maxMs]', async () => {
+    const { system, logs } = await start();
+    await system.start(supervisor({ intensity: 10, periodMs: 60_000, children: [flaky('f', { backoff: { minMs: 80, maxMs: 250, jitter: 0.1 } })] }));
+    for (let i = 1; i <= 3; i++) {
+      crash(system, 'f');
+      await eventually(() => restarts(system), (r) => r.f === i);
+    }
+    const delays = logs.filter((l) => l.event === 'restarting').map((l) => l.delayMs as number);
+    expect(delays).toHaveLength(3);
+    expect(delays[0]).toBeGreaterThanOrEqual(80 * 0.9);
+    expect(delays[0]).toBeLessThanOrEqual(80);
+    expect(delays[1]).toBeGreaterThanOrEqual(160 * 0.9);
+    expect(delays[2]).toBe(250 * 1 >= 250 ? delays[2] : NaN);
+    expect(delays[2]).toBeGreaterThanOrEqual(225);
+    expect(delays[2]).toBeLessThanOrEqual(250);
+    const downtimes = logs.filter((l) => l.event === 'restarted').map((l) => l.downtimeMs as number);
+    downtimes.forEach((d, i) => expect(d).toBeGreaterThanOrEqual(delays[i]!));
+  });
+});
+
+describe('escalation', () => {
+  it('intensity exceeded at the root stops the system with an error naming the child and the failures', async () => {
+    const { system, logs } = await start();
+    const failed: unknown[] = [];
+    system.on('failed', (e) => failed.push(e));
+    await system.start(supervisor({ name: 'root', intensity: 2, periodMs: 60_000, children: [flaky('ok'), flaky('bad', { maxDeliveries: 100 })] }));
+    system.ref('bad').send({ type: 'fail', how: 'exit', n: 0, code: 5 }); // fails every delivery
+    const err = await system.whenStopped().catch((e) => e);
+    expect(err).toBeInstanceOf(SupervisionFailed);
+    expect(err.message).toMatch(/system 'dualbus' stopped: supervisor 'root' gave up: 3 restarts within 60000 ms \(intensity 2\); last: 'bad': its worker exited with code 5/);
+    expect(failed).toEqual([err]);
+    expect(logs.find((l) => l.event === 'escalated')).toMatchObject({ path: 'root', child: 'bad', failures: 3 });
+    expect(system.actorNames()).toEqual([]);
+    await expect(system.spawn('late', fixture('flaky'))).rejects.toThrow(/is shut down/);
+  });
+
+  it('a nested supervisor that gives up is restarted by its parent, and the parent escalates in turn', async () => {
+    const { system, logs } = await start();
+    const inner = supervisor({ name: 'inner', intensity: 1, periodMs: 60_000, children: [flaky('a', { maxDeliveries: 1000 })] });
+    await system.start(supervisor({ name: 'root', intensity: 1, periodMs: 60_000, children: [inner, flaky('b')] }));
+    expect(system.stats().actors.a!.path).toBe('root/inner/a');
+    system.ref('a').send({ type: 'fail', how: 'exit', n: 0, code: 6 });
+    const err = await system.whenStopped().catch((e) => e);
+    expect(err.message).toMatch(/supervisor 'root' gave up: 2 restarts within 60000 ms \(intensity 1\); last: 'inner': supervisor 'root\/inner' gave up/);
+    expect(logs.filter((l) => l.event === 'escalated').map((l) => l.path)).toEqual(['root/inner', 'root/inner', 'root']);
+  });
+
+  it("a child's escalate directive fails its supervisor at once", async () => {
+    const { system } = await start();
+    await system.start(supervisor({ name: 'root', children: [flaky('e', { onError: 'escalate' })] }));
+    system.ref('e').send({ type: 'fail', how: 'throw', n: 3 });
+    const err = await system.whenStopped().catch((e) => e);
+    expect(err.message).toMatch(/'e' escalated: receive threw Error: receive failed on 3/);
+  });
+});
+
+describe('state and observation', () => {
+  it('snapshot and restore keep what the actor chooses across a hard crash', async () => {
+    const { system } = await start();
+    await system.start(supervisor({ children: [child('k', fixture('keeper'), { ...FAST, snapshotIntervalMs: 0 })] }));
+    const k = system.ref('k');
+    k.send({ type: 'add', n: 5 });
+    k.send({ type: 'add', n: 7 });
+    expect(await k.ask({ type: 'total?' })).toBe(12);
+    expect(await k.ask({ type: 'restored?' })).toBe(false);
+    await new Promise((r) => setTimeout(r, 50)); // it goes idle and snapshots
+    k.send({ type: 'crash' });
+    await eventually(() => system.stats().actors.k!.restarts, (r) => r === 1);
+    expect(await k.ask({ type: 'restored?' })).toBe(true);
+    expect(await k.ask({ type: 'total?' })).toBe(12);
+  });
+
+  it('every lifecycle log line is JSON with time, system, actor, path, event, reason (message and stack), restarts, downtime', async () => {
+    const lines: string[] = [];
+    const { pino } = await import('pino');
+    const logger = pino({ level: 'debug' }, { write: (l: string) => lines.push(l) });
+    const { system: sys } = await start({ logger, name: 'logs' });
+    await sys.start(supervisor({ name: 'root', children: [flaky('f')] }));
+    sys.ref('f').send({ type: 'fail', how: 'uncaught', n: 0 });
+    await eventually(() => sys.stats().actors.f!.restarts, (r) => r === 1);
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, any>);
+    const lifecycle = parsed.filter((l) => ['started', 'failed', 'restarting', 'restarted'].includes(l.event));
+    expect(lifecycle.map((l) => l.event)).toEqual(['started', 'failed', 'restarting', 'restarted']);
+    for (const l of lifecycle) {
+      expect(l).toMatchObject({ system: 'logs', actor: 'f', path: 'root/f' });
+      expect(typeof l.time).toBe('number');
+      expect(typeof l.restarts).toBe('number');
+    }
+    const failed = lifecycle[1]!;
+    expect(failed.reason.message).toMatch(/boom from a timer/);
+    expect(failed.reason.stack).toMatch(/flaky\.js/);
+    expect(lifecycle[3]!.downtimeMs).toBeGreaterThan(0);
+  });
+
+  it('stats report availability: uptime %, restarts, mean time to recover, dead letters', async () => {
+    const { system } = await start();
+    await system.start(supervisor({ children: [flaky('f', { maxDeliveries: 1 })] }));
+    await new Promise((r) => setTimeout(r, 100));
+    system.ref('f').send({ type: 'fail', how: 'exit', n: 0, code: 2 });
+    await eventually(() => system.stats().actors.f!.restarts, (r) => r === 1);
+    const s = system.stats().actors.f!;
+    expect(s.deadLetters).toBe(1);
+    expect(s.mttrMs).toBeGreaterThan(0);
+    expect(s.uptimePct).toBeGreaterThan(0);
+    expect(s.uptimePct).toBeLessThan(100);
+  });
+
+  it('spawn still works: its actors get the default one_for_one parent and are restarted', async () => {
+    const { system } = await start();
+    const f = await system.spawn('f', fixture('flaky'), FAST);
+    expect(system.stats().actors.f!.path).toBe('$spawned/f');
+    f.send({ type: 'fail', how: 'uncaught', n: 0 });
+    await eventually(() => system.stats().actors.f!.restarts, (r) => r === 1);
+    expect(await f.ask({ type: 'ping' })).toBe('pong');
+    await system.stop('f');
+    expect(system.actorNames()).toEqual([]);
+  });
+});
