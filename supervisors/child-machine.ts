@@ -13,6 +13,7 @@ import { assign, setup } from 'xstate';
 export interface ChildLifecycle {
   name: string;
   path: string;
+  /** Restarts that succeeded (the actor ran again after being down). */
   restarts: number;
   /** When the current run began (running only). */
   runningSince: number | undefined;
@@ -53,6 +54,8 @@ export const childMachine = setup({
         runningSince: at,
         firstStartedAt: context.firstStartedAt ?? at,
         downSince: undefined,
+        // A restart counts once it succeeded: a start that fails again is part of the same outage.
+        restarts: context.restarts + (recovered ? 1 : 0),
         recoveries: context.recoveries + (recovered ? 1 : 0),
         recoveryMsTotal: context.recoveryMsTotal + (downtime ?? 0),
         lastDowntimeMs: downtime ?? context.lastDowntimeMs,
@@ -107,7 +110,7 @@ export const childMachine = setup({
     },
     restarting: {
       on: {
-        START: { target: 'starting', actions: assign({ restarts: ({ context }) => context.restarts + 1 }) },
+        START: 'starting',
         STOPPED: { target: 'stopped', actions: 'markDown' },
       },
     },

@@ -83,7 +83,7 @@ describe('asks', () => {
 
   it.each([
     ['an uncaught exception', { type: 'uncaught' }, /actor 'crasher' crashed: Error: boom from a timer/, 1],
-    ['process.exit(3)', { type: 'exit', code: 3 }, /actor 'crasher' crashed: worker exited with code 3/, 3],
+    ['process.exit(3)', { type: 'exit', code: 3 }, /actor 'crasher' crashed: its worker exited with code 3/, 3],
   ] as const)('an ask pending on a temporary actor killed by %s rejects with ActorCrashed', async (_, kill, reason, code) => {
     const { system, logs } = await start();
     const crasher = await system.spawn('crasher', fixture('crasher'), { restart: 'temporary' });

@@ -142,7 +142,7 @@ describe('the child lifecycle machine', () => {
     c.send({ type: 'START' });
     c.send({ type: 'STARTED', at: 1000 });
     const ctx = c.getSnapshot().context;
-    expect(ctx).toMatchObject({ restarts: 1, recoveries: 1, lastDowntimeMs: 100, lastReason: 'boom', delayMs: 50 });
+    expect(ctx).toMatchObject({ restarts: 1, recoveries: 1, lastDowntimeMs: 100, lastReason: "boom", delayMs: 50 });
     expect(availability(ctx, 2000)).toEqual({ uptimeMs: 1000, uptimePct: 95, mttrMs: 100 });
     c.send({ type: 'STOP' });
     c.send({ type: 'STOPPED', at: 2000 });
