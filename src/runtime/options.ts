@@ -23,6 +23,8 @@ export interface SystemOptions {
   stopTimeoutMs?: number;
   /** A pino logger; the default writes JSON lines to stderr at level DUALBUS_LOG_LEVEL or 'info'. */
   logger?: Logger;
+  /** The default logger's output: 'json' lines, or 'pretty' (pino-pretty) for people. Default: DUALBUS_LOG_FORMAT or 'json'. */
+  logFormat?: 'json' | 'pretty';
   /** A ring claim left unpublished this long is a dead producer's: the consumer skips it (and logs it). */
   staleClaimMs?: number;
   /** Every this many ms, one 'stats' log line with every actor's figures (for `dualbus top`); 0: never. */
@@ -78,6 +80,7 @@ export const SYSTEM_DEFAULTS = Object.freeze({
   stopTimeoutMs: 5_000,
   staleClaimMs: 1_000,
   statsLogIntervalMs: 0,
+  logFormat: (process.env.DUALBUS_LOG_FORMAT === 'pretty' ? 'pretty' : 'json') as 'json' | 'pretty',
 });
 
 export const SPAWN_DEFAULTS = Object.freeze({
@@ -101,7 +104,7 @@ export type ResolvedSpawnOptions = Required<Omit<SpawnOptions, 'resourceLimits'>
 /** What the runtime's mechanism needs (the policy half goes to the supervisor machine). */
 export type ResolvedSupervision = typeof SUPERVISION_DEFAULTS & { shutdownTimeoutMs: number; onError: ErrorDirectiveName };
 
-const SYSTEM_KEYS = new Set(['name', 'askTimeoutMs', 'compressAbove', 'latencySampleEvery', 'hostWait', 'hostSpinMicros', 'stopTimeoutMs', 'logger', 'staleClaimMs', 'statsLogIntervalMs']);
+const SYSTEM_KEYS = new Set(['name', 'askTimeoutMs', 'compressAbove', 'latencySampleEvery', 'hostWait', 'hostSpinMicros', 'stopTimeoutMs', 'logger', 'staleClaimMs', 'statsLogIntervalMs', 'logFormat']);
 const SPAWN_KEYS = new Set(['wait', 'mailboxBytes', 'repliesBytes', 'onFull', 'spinMicros', 'parkTimeoutMs', 'resourceLimits']);
 const SUPERVISION_KEYS = new Set(['restart', 'onError', 'maxDeliveries', 'backoff', 'hangTimeoutMs', 'shutdownTimeoutMs', 'standby', 'snapshotIntervalMs']);
 
@@ -116,6 +119,7 @@ export function resolveSystemOptions(given: SystemOptions | undefined): Resolved
   positive('stopTimeoutMs', o.stopTimeoutMs);
   positive('staleClaimMs', o.staleClaimMs);
   nonNegative('statsLogIntervalMs', o.statsLogIntervalMs);
+  oneOf('logFormat', o.logFormat, ['json', 'pretty']);
   return o;
 }
 

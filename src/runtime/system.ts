@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { createServer, type Server } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { AnyActorDefinition, MessageOf, ReplyOf } from '../actors/define.js';
 import type { RecordFields, RecordType, RecordValues } from '../transport/codec/records.js';
@@ -105,13 +106,14 @@ export class System extends EventEmitter {
   private shutdownDone: Promise<void> | undefined;
   private readonly host: SupervisionHost;
   private readonly cellEnv: CellEnv;
+  private readonly statsServers = new Set<Server>();
 
   /** @internal use createSystem */
   constructor(options: ResolvedSystemOptions) {
     super();
     this.options = options;
     this.name = options.name;
-    this.logger = options.logger ?? pino({ name: 'dualbus', level: process.env.DUALBUS_LOG_LEVEL ?? 'info' }, pino.destination(2));
+    this.logger = options.logger ?? defaultLogger(options.logFormat);
     this.lifecycle = new LifecycleLog(this.logger, this.name);
     const mailbox = Mailbox.create(HOST_MAILBOX_BYTES, HOST_REPLIES_BYTES);
     mailbox.setState(ActorState.Running);
@@ -226,6 +228,16 @@ export class System extends EventEmitter {
     await parent.removeChild(name);
   }
 
+  /**
+   * Terminates the actor's worker as a crash would, for failure drills and benchmarks: its
+   * supervisor reacts as to any crash (the message in hand is delivered again).
+   */
+  kill(name: string, reason = 'killed by system.kill'): void {
+    const cell = this.cells.get(name);
+    if (cell === undefined) throw new ActorNotFound(name);
+    cell.kill(reason);
+  }
+
   /** Messages that failed their actor maxDeliveries times, most recent last (the last 1000). */
   deadLetters(): DeadLetter[] {
     return this.dead.list();
@@ -316,6 +328,35 @@ export class System extends EventEmitter {
     };
   }
 
+  /**
+   * Serves stats snapshots to `dualbus top --connect`: each connection receives one JSON document
+   * ({ time, system, actors }) and is closed. `address` is a Unix socket path or a TCP port (bound
+   * to 127.0.0.1). Closed by shutdown, or by the returned close().
+   */
+  async serveStats(address: string | number): Promise<{ close(): Promise<void> }> {
+    this.assertOpen();
+    if (!(typeof address === 'string' ? address !== '' : Number.isInteger(address) && address >= 0 && address < 65536)) {
+      throw new InvalidOption('address', 'a Unix socket path or a TCP port number', address);
+    }
+    const server = createServer((socket) => {
+      socket.on('error', () => socket.destroy()); // a client that went away mid-answer
+      socket.end(JSON.stringify({ time: Date.now(), system: this.name, actors: this.stats().actors }));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      if (typeof address === 'string') server.listen(address, resolve);
+      else server.listen(address, '127.0.0.1', resolve);
+    });
+    server.unref();
+    this.statsServers.add(server);
+    return {
+      close: () => {
+        this.statsServers.delete(server);
+        return new Promise((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
   /** Stops every tree (children in reverse start order, mailboxes drained), then the host inbox. */
   shutdown(): Promise<void> {
     this.shutdownDone ??= this.doShutdown();
@@ -333,6 +374,8 @@ export class System extends EventEmitter {
     this.closed = true;
     this.emit('shutdown');
     clearInterval(this.monitor);
+    for (const server of this.statsServers) server.close();
+    this.statsServers.clear();
     if (this.spawned !== undefined) await this.spawned;
     const nodes = [...this.roots, ...(this.spawnedNode !== undefined ? [this.spawnedNode] : [])].reverse();
     for (const node of nodes) {
@@ -530,6 +573,13 @@ export class System extends EventEmitter {
 /** Creates an embedded actor system: no service, no configuration needed. */
 export async function createSystem(options?: SystemOptions): Promise<System> {
   return new System(resolveSystemOptions(options));
+}
+
+/** JSON lines on stderr, or the same through pino-pretty (in pino's transport thread) for people. */
+function defaultLogger(format: 'json' | 'pretty'): Logger {
+  const level = process.env.DUALBUS_LOG_LEVEL ?? 'info';
+  if (format === 'pretty') return pino({ name: 'dualbus', level }, pino.transport({ target: 'pino-pretty', options: { destination: 2 } }));
+  return pino({ name: 'dualbus', level }, pino.destination(2));
 }
 
 function actorNamesOf(tree: SupervisorSpec): string[] {
