@@ -171,11 +171,12 @@ export class ActorCell {
     return { terminated };
   }
 
-  /** Terminates a hung worker; its exit is then reported as a crash with this reason. */
-  kill(reason: string): void {
-    if (this.worker === undefined || this.state !== 'running') return;
+  /** Terminates the running worker; its exit is then reported as a crash with this reason. False if none runs. */
+  kill(reason: string): boolean {
+    if (this.worker === undefined || this.state !== 'running' || this.killedFor !== undefined) return false;
     this.killedFor = reason;
     void this.worker.terminate();
+    return true;
   }
 
   /** The cell is retired for good: no worker will read its mailbox again. */

@@ -230,12 +230,13 @@ export class System extends EventEmitter {
 
   /**
    * Terminates the actor's worker as a crash would, for failure drills and benchmarks: its
-   * supervisor reacts as to any crash (the message in hand is delivered again).
+   * supervisor reacts as to any crash (the message in hand is delivered again). False when no
+   * worker of it is running (it is already down, starting or being killed).
    */
-  kill(name: string, reason = 'killed by system.kill'): void {
+  kill(name: string, reason = 'killed by system.kill'): boolean {
     const cell = this.cells.get(name);
     if (cell === undefined) throw new ActorNotFound(name);
-    cell.kill(reason);
+    return cell.kill(reason);
   }
 
   /** Messages that failed their actor maxDeliveries times, most recent last (the last 1000). */
