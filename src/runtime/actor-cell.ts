@@ -40,6 +40,8 @@ export interface CellEnv {
   onWorkerEvent(cell: ActorCell, m: Extract<ControlFromWorker, { type: 'event' }>): void;
   /** The worker ended without being asked to: the rings are already recovered. */
   onExit(cell: ActorCell, exit: CellExit): void;
+  /** A standby worker died before it was needed (the next start makes a fresh one). */
+  onStandbyFailed(cell: ActorCell, error: SerializedError): void;
 }
 
 export type CellState = 'down' | 'starting' | 'running' | 'stopping';
@@ -121,8 +123,7 @@ export class ActorCell {
       this.expectingExit = true;
       await worker.terminate();
       await this.exited;
-      this.worker = undefined;
-      this.state = 'down';
+      this.gone();
       this.recoverRings(false);
       throw err;
     }
@@ -193,10 +194,13 @@ export class ActorCell {
     }
   }
 
-  /** Posts a control message and wakes the actor to read it; resolves on its ack (or its exit). */
+  /**
+   * Posts a control message and wakes the actor to read it; resolves on its ack (or its exit).
+   * A starting worker gets it too: it reads control messages from its attach on, in order.
+   */
   post(msg: ControlToWorker): Promise<void> {
     const worker = this.worker;
-    if (worker === undefined || (this.state !== 'running' && this.state !== 'stopping')) return Promise.resolve();
+    if (worker === undefined || this.state === 'down') return Promise.resolve();
     const seq = ++this.controlSeq;
     const acked = new Promise<void>((resolve) => this.acks.set(seq, resolve));
     worker.postMessage({ ...msg, seq });
@@ -212,8 +216,11 @@ export class ActorCell {
       name: `dualbus:${this.name}`,
       ...(this.spawn.resourceLimits !== undefined ? { resourceLimits: this.spawn.resourceLimits } : {}),
     });
-    // A standby that dies before it is needed is simply not there next time.
-    w.on('error', () => {});
+    // A standby that dies before it is needed is reported, and simply not there next time. (Once
+    // it is the running worker, start() listens for its errors.)
+    w.on('error', (err) => {
+      if (this.standby === w) this.env.onStandbyFailed(this, serializeError(err));
+    });
     w.once('exit', () => {
       if (this.standby === w) this.standby = undefined;
     });

@@ -5,6 +5,7 @@ import type { AnyActorDefinition, MessageOf, ReplyOf } from '../actors/define.js
 import type { RecordFields, RecordType, RecordValues } from '../transport/codec/records.js';
 import { Endpoint } from '../transport/endpoint.js';
 import { ActorNotFound, DualbusError, InvalidOption, SupervisionFailed, SystemStopped } from '../transport/errors.js';
+import { STAT_RECEIVED } from '../transport/ring/layout.js';
 import { Mailbox } from '../transport/ring/mailbox.js';
 import {
   ActorState,
@@ -158,6 +159,8 @@ export class System extends EventEmitter {
       subscriptions: () => this.subscriptions,
       onWorkerEvent: (cell, m) => this.onWorkerEvent(cell, m),
       onExit: (cell, exit) => this.onCellExit(cell, exit),
+      onStandbyFailed: (cell, error) =>
+        this.logger.warn({ system: this.name, actor: cell.name, path: cell.path, event: 'standby-failed', reason: error }, `${cell.path}: standby worker died: ${error.message}`),
     };
   }
 
@@ -511,7 +514,7 @@ export class System extends EventEmitter {
   private tick(): void {
     const now = performance.now();
     this.watchdog.check(this.cells.values(), now);
-    for (const cell of this.cells.values()) this.rates.sample(cell.name, readCounters(cell.mailbox).received, now);
+    for (const cell of this.cells.values()) this.rates.sample(cell.name, cell.mailbox.stat(STAT_RECEIVED), now);
     if (this.options.statsLogIntervalMs > 0 && now - this.statsLoggedAt >= this.options.statsLogIntervalMs) {
       this.statsLoggedAt = now;
       this.logger.info({ system: this.name, event: 'stats', actors: this.stats().actors }, 'stats');
