@@ -149,8 +149,8 @@ export class SupervisorNode implements TreeNode {
       const node = this.children.get(cmd.child);
       if (node === undefined) return;
       this.children.delete(cmd.child);
-      await node.retire(cmd.reason, true);
       this.host.log.write({ actor: cmd.child, path: node.path, event: 'stopped', reason: `not restarted: ${cmd.reason}` });
+      await node.retire(cmd.reason, true);
     } else {
       this.stopping = true;
       for (const child of [...this.children.values()].reverse()) await child.stop(false);
