@@ -582,7 +582,7 @@ export async function createSystem(options?: SystemOptions): Promise<System> {
 /** JSON lines on stderr, or the same through pino-pretty (in pino's transport thread) for people. */
 function defaultLogger(format: 'json' | 'pretty'): Logger {
   const level = process.env.DUALBUS_LOG_LEVEL ?? 'info';
-  if (format === 'pretty') return pino({ name: 'dualbus', level }, pino.transport({ target: 'pino-pretty', options: { destination: 2 } }));
+  if (format === 'pretty') return pino({ name: 'dualbus', level }, pino.transport({ target: 'pino-pretty', options: { destination: 2, singleLine: true, ignore: 'pid,hostname' } }));
   return pino({ name: 'dualbus', level }, pino.destination(2));
 }
 
