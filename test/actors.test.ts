@@ -1,19 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { ActorCrashed, AskTimeout, InvalidOption, MailboxFull, MessageTooLarge, NoReply, RemoteError, SpawnFailed, type System } from 'dualbus';
+import { describe, expect, it } from 'vitest';
+import { ActorCrashed, AskTimeout, InvalidOption, MailboxFull, MessageTooLarge, NoReply, RemoteError, SpawnFailed } from 'dualbus';
 import { Tick } from './fixtures/records.js';
-import { eventually, fixture, testSystem } from './helpers.js';
+import { eventually, fixture, systemPerTest } from './helpers.js';
 
-let system: System | undefined;
-afterEach(async () => {
-  await system?.shutdown();
-  system = undefined;
-});
-
-async function start(options = {}) {
-  const t = await testSystem(options);
-  system = t.system;
-  return t;
-}
+const start = systemPerTest();
 
 const tick = (i: number) => ({ px: 100 + i, qty: i, ts: 1_700_000_000_000 + i, sym: 42, side: -1, live: true });
 
@@ -196,7 +186,6 @@ describe('failures and lifecycle', () => {
     const stopper = await sys.spawn('stopper', fixture('stopper'), { wait: 'block' });
     for (let n = 1; n <= 500; n++) stopper.send({ n });
     await sys.shutdown();
-    system = undefined; // shut down already
     expect(finals).toEqual([{ handled: 500, sum: (500 * 501) / 2 }]);
     const stops = logs.filter((l) => l.event === 'stopped').map((l) => l.actor);
     expect(stops).toEqual(['stopper', 'first']);

@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { afterEach } from 'vitest';
 import { createSystem, type System, type SystemOptions } from 'dualbus';
 
 /** A fixture actor module, built to JavaScript next to the package (workers cannot load .ts). */
@@ -28,4 +29,18 @@ export async function eventually<T>(probe: () => T | Promise<T>, ok: (v: T) => b
     if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(v)} ${failure ?? ''}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** `start(options)` makes a testSystem that is shut down after the test, whatever its outcome. */
+export function systemPerTest(): (options?: SystemOptions) => ReturnType<typeof testSystem> {
+  let current: System | undefined;
+  afterEach(async () => {
+    await current?.shutdown();
+    current = undefined;
+  });
+  return async (options = {}) => {
+    const t = await testSystem(options);
+    current = t.system;
+    return t;
+  };
 }

@@ -1,22 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ActorCrashed, ActorNotFound, SupervisionFailed, child, supervisor, type ChildOptions, type System } from 'dualbus';
 import type { FailHow } from './fixtures/flaky.js';
-import { eventually, fixture, testSystem } from './helpers.js';
+import { eventually, fixture, systemPerTest } from './helpers.js';
 
-let system: System | undefined;
-afterEach(async () => {
-  await system?.shutdown();
-  system = undefined;
-});
-
-async function start(options = {}) {
-  const t = await testSystem(options);
-  system = t.system;
-  return t;
-}
+const start = systemPerTest();
 
 const dir = mkdtempSync(join(tmpdir(), 'dualbus-sup-'));
 let markers = 0;
