@@ -75,15 +75,17 @@ async function ringbufBench(): Promise<void> {
 
 // ------------------------------------------------------------------ dualbus
 const silent = pino({ level: 'silent' });
+// Nothing fails here: no standby workers loading in the background while the 2 cores measure.
+const NO_STANDBY = { standby: false } as const;
 
 async function until(probe: () => boolean): Promise<void> {
   while (!probe()) await new Promise((r) => setTimeout(r, 5));
 }
 
 async function throughput(system: System, wait: 'spin' | 'block' | 'async', producers: number, record: boolean, n: number): Promise<number> {
-  const sink = await system.spawn(`sink-${producers}-${record}`, here('./actors/sink.js'), { wait, mailboxBytes: 1 << 22 });
+  const sink = await system.spawn(`sink-${producers}-${record}`, here('./actors/sink.js'), { wait, mailboxBytes: 1 << 22, ...NO_STANDBY });
   const floods = [];
-  for (let i = 0; i < producers; i++) floods.push(await system.spawn(`flood-${producers}-${record}-${i}`, here('./actors/flood.js'), { wait }));
+  for (let i = 0; i < producers; i++) floods.push(await system.spawn(`flood-${producers}-${record}-${i}`, here('./actors/flood.js'), { wait, ...NO_STANDBY }));
   sink.send({ type: 'expect', total: n });
   const done = new Promise<{ ms: number }>((r) => {
     const off = system.subscribe('bench.done', (m) => {
@@ -102,8 +104,8 @@ async function throughput(system: System, wait: 'spin' | 'block' | 'async', prod
 async function dualbusBench(wait: 'spin' | 'block' | 'async'): Promise<void> {
   const impl = `dualbus ${wait}`;
   const system = await createSystem({ name: 'bench', logger: silent, hostWait: 'spin', latencySampleEvery: 1 });
-  const a = await system.spawn('a', here('./actors/ping.js'), { wait });
-  const b = await system.spawn('b', here('./actors/ping.js'), { wait });
+  const a = await system.spawn('a', here('./actors/ping.js'), { wait, ...NO_STANDBY });
+  const b = await system.spawn('b', here('./actors/ping.js'), { wait, ...NO_STANDBY });
   a.send({ type: 'start', peer: 'b', n: N_LAT, record: true });
   await until(() => system.stats().actors.a!.received >= N_LAT + 1);
   put(impl, 'oneWayActorUs', (await b.ask({ type: 'result?' })) as Pct);
@@ -112,7 +114,7 @@ async function dualbusBench(wait: 'spin' | 'block' | 'async'): Promise<void> {
   put(impl, 'hostAskRoundTripUs', await roundTrips((i, t) => b.ask(pingObject(i, t))));
   await system.stop('b'); // two cores: keep at most one spinning actor beside the host
 
-  const sink = await system.spawn('lat', here('./actors/latency-sink.js'), { wait });
+  const sink = await system.spawn('lat', here('./actors/latency-sink.js'), { wait, ...NO_STANDBY });
   const rec = { ts: 0, px: 101.25, qty: 300, seq: 0 };
   for (let i = 0; i < N_LAT; i++) {
     rec.ts = now();
@@ -132,8 +134,9 @@ async function dualbusBench(wait: 'spin' | 'block' | 'async'): Promise<void> {
 
 async function idleCpu(wait: 'block' | 'async'): Promise<void> {
   const system = await createSystem({ name: 'idle', logger: silent });
+  // With their standby workers (the default): 26 threads, measured once the standbys have loaded.
   for (let i = 0; i < 13; i++) await system.spawn(`idle-${i}`, here('./actors/idle.js'), { wait });
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => setTimeout(r, 3000));
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, quick ? 1000 : 3000));

@@ -87,6 +87,20 @@ describe('failure detection and recovery', () => {
     expect(logs.find((l) => l.actor === 'stopper' && l.event === 'stopped')).toMatchObject({ reason: { message: expect.stringMatching(/not restarted: receive threw/) } });
   });
 
+  it('system.kill restarts the actor and delivers the message in hand again, without holding it against maxDeliveries', async () => {
+    const { system } = await start();
+    await system.start(supervisor({ children: [flaky('f', { maxDeliveries: 1 })] }));
+    const f = system.ref('f');
+    f.send({ type: 'sleep', ms: 300 });
+    f.send({ type: 'record', n: 1 });
+    await eventually(() => system.stats().actors.f!.mailboxDepth, (d) => d === 1); // the sleep is in hand
+    expect(system.kill('f', 'drill')).toBe(true);
+    expect(system.kill('f', 'drill')).toBe(false); // already being killed
+    await eventually(() => system.stats().actors.f!.restarts, (r) => r === 1);
+    expect(await eventually(() => seen(system, 'f'), (s) => s.length === 1)).toEqual([1]);
+    expect(system.deadLetters()).toEqual([]);
+  });
+
   it('asks pending on an actor that will not come back reject with ActorCrashed', async () => {
     const { system } = await start();
     await system.start(supervisor({ children: [flaky('t', { restart: 'temporary' })] }));

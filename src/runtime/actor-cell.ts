@@ -66,6 +66,7 @@ export class ActorCell {
   private expectingExit = false;
   private failure: SerializedError | undefined;
   private killedFor: string | undefined;
+  private blameMessage = true;
   private readonly acks = new Map<number, () => void>();
   private controlSeq = 0;
   /** The position of the message in hand at the last crash, and how many deliveries failed on it. */
@@ -172,10 +173,15 @@ export class ActorCell {
     return { terminated };
   }
 
-  /** Terminates the running worker; its exit is then reported as a crash with this reason. False if none runs. */
-  kill(reason: string): boolean {
+  /**
+   * Terminates the running worker; its exit is then reported as a crash with this reason. With
+   * `blameMessage` (a hang), the message in hand counts a failed delivery; a kill from outside
+   * (a drill) does not hold it against the message. False if no worker runs.
+   */
+  kill(reason: string, blameMessage: boolean): boolean {
     if (this.worker === undefined || this.state !== 'running' || this.killedFor !== undefined) return false;
     this.killedFor = reason;
+    this.blameMessage = blameMessage;
     void this.worker.terminate();
     return true;
   }
@@ -287,7 +293,7 @@ export class ActorCell {
       : error !== undefined ? `${error.name}: ${error.message}`
       : code === 0 ? 'its worker exited (code 0) without being asked to stop'
       : `its worker exited with code ${code}`;
-    const { redelivered, deadLetter } = this.recoverRings(true);
+    const { redelivered, deadLetter } = this.recoverRings(this.killedFor === undefined || this.blameMessage);
     this.env.onExit(this, { cause, reason, error, code, redelivered, deadLetter });
   }
 
@@ -300,19 +306,20 @@ export class ActorCell {
 
   /**
    * Takes the consumer's place while no worker runs: releases what the last worker finished, drops
-   * replies nobody waits for any more, and finds the message it died with. After a crash that
-   * message counts a failed delivery; at maxDeliveries it is taken out as a dead letter.
+   * replies nobody waits for any more, and finds the message it died with. When the failure is
+   * held against that message (`blame`) it counts a failed delivery; at maxDeliveries it is taken
+   * out as a dead letter.
    */
-  private recoverRings(crashed: boolean): Pick<CellExit, 'redelivered' | 'deadLetter'> {
+  private recoverRings(blame: boolean): Pick<CellExit, 'redelivered' | 'deadLetter'> {
     const messages = this.mailbox.messages;
     const inHand = messages.recoverConsumer();
     this.mailbox.replies.recoverConsumer();
     this.mailbox.replies.drain(() => {}, Infinity); // answers to asks of the dead worker: nobody waits
     if (!inHand) {
-      if (crashed) this.poison = undefined;
+      if (blame) this.poison = undefined;
       return { redelivered: false, deadLetter: undefined };
     }
-    if (!crashed) return { redelivered: true, deadLetter: undefined };
+    if (!blame) return { redelivered: true, deadLetter: undefined };
     const position = messages.readPosition();
     const deliveries = this.poison?.position === position ? this.poison.deliveries + 1 : 1;
     if (deliveries < this.supervision.maxDeliveries) {

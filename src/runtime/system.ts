@@ -134,7 +134,7 @@ export class System extends EventEmitter {
     this.inbox.start();
     this.watchdog = new Watchdog((cell, reason) => {
       this.lifecycle.write({ actor: cell.name, path: cell.path, event: 'hang', reason, restarts: this.nodeOf.get(cell)?.availability(0).restarts ?? 0 });
-      cell.kill(reason);
+      cell.kill(reason, true);
     });
     this.monitor = setInterval(() => this.tick(), MONITOR_TICK_MS);
     this.monitor.unref();
@@ -233,13 +233,14 @@ export class System extends EventEmitter {
 
   /**
    * Terminates the actor's worker as a crash would, for failure drills and benchmarks: its
-   * supervisor reacts as to any crash (the message in hand is delivered again). False when no
-   * worker of it is running (it is already down, starting or being killed).
+   * supervisor reacts as to any crash, and the message in hand is delivered again (a kill from
+   * outside does not count against its maxDeliveries). False when no worker of it is running
+   * (it is already down, starting or being killed).
    */
   kill(name: string, reason = 'killed by system.kill'): boolean {
     const cell = this.cells.get(name);
     if (cell === undefined) throw new ActorNotFound(name);
-    return cell.kill(reason);
+    return cell.kill(reason, false);
   }
 
   /** Messages that failed their actor maxDeliveries times, most recent last (the last 1000). */
