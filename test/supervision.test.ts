@@ -101,6 +101,15 @@ describe('failure detection and recovery', () => {
     expect(system.deadLetters()).toEqual([]);
   });
 
+  it('a start whose init never finishes fails after startTimeoutMs, and nothing is left running', async () => {
+    const { system } = await start();
+    const err = await system.spawn('stuck', fixture('init-hangs'), { startTimeoutMs: 200 }).catch((e) => e);
+    expect(err.message).toMatch(/actor 'stuck' failed to start: init did not finish within 200 ms \(startTimeoutMs\)/);
+    expect(system.actorNames()).toEqual([]);
+    await expect(system.start(supervisor({ children: [flaky('ok'), child('stuck', fixture('init-hangs'), { startTimeoutMs: 200 })] }))).rejects.toThrow(/init did not finish/);
+    expect(system.actorNames()).toEqual([]);
+  });
+
   it('asks pending on an actor that will not come back reject with ActorCrashed', async () => {
     const { system } = await start();
     await system.start(supervisor({ children: [flaky('t', { restart: 'temporary' })] }));

@@ -254,7 +254,12 @@ export class ActorCell {
         cleanup();
         reject(new SpawnFailed(this.name, `its worker exited with code ${code} during start`));
       };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new SpawnFailed(this.name, `init did not finish within ${this.supervision.startTimeoutMs} ms (startTimeoutMs)`));
+      }, this.supervision.startTimeoutMs);
       const cleanup = (): void => {
+        clearTimeout(timer);
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);

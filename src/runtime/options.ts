@@ -62,6 +62,8 @@ export interface SupervisionOptions {
   hangTimeoutMs?: number;
   /** A graceful stop gets this long before the worker is terminated (default: the system's stopTimeoutMs). */
   shutdownTimeoutMs?: number;
+  /** A start whose init (or restore) has not finished after this long fails (SpawnFailed), and the worker is terminated. */
+  startTimeoutMs?: number;
   /** Keep a loaded worker waiting to replace this one, so a restart takes milliseconds. */
   standby?: boolean;
   /** The least time between two idle snapshots (see defineActor's snapshot). */
@@ -95,6 +97,7 @@ export const SPAWN_DEFAULTS = Object.freeze({
 export const SUPERVISION_DEFAULTS = Object.freeze({
   maxDeliveries: 3,
   hangTimeoutMs: 5_000,
+  startTimeoutMs: 10_000,
   standby: true,
   snapshotIntervalMs: 100,
 });
@@ -106,7 +109,7 @@ export type ResolvedSupervision = typeof SUPERVISION_DEFAULTS & { shutdownTimeou
 
 const SYSTEM_KEYS = new Set(['name', 'askTimeoutMs', 'compressAbove', 'latencySampleEvery', 'hostWait', 'hostSpinMicros', 'stopTimeoutMs', 'logger', 'staleClaimMs', 'statsLogIntervalMs', 'logFormat']);
 const SPAWN_KEYS = new Set(['wait', 'mailboxBytes', 'repliesBytes', 'onFull', 'spinMicros', 'parkTimeoutMs', 'resourceLimits']);
-const SUPERVISION_KEYS = new Set(['restart', 'onError', 'maxDeliveries', 'backoff', 'hangTimeoutMs', 'shutdownTimeoutMs', 'standby', 'snapshotIntervalMs']);
+const SUPERVISION_KEYS = new Set(['restart', 'onError', 'maxDeliveries', 'backoff', 'hangTimeoutMs', 'shutdownTimeoutMs', 'startTimeoutMs', 'standby', 'snapshotIntervalMs']);
 
 export function resolveSystemOptions(given: SystemOptions | undefined): ResolvedSystemOptions {
   const o = { ...SYSTEM_DEFAULTS, ...checkObject('createSystem options', given, SYSTEM_KEYS) } as ResolvedSystemOptions;
@@ -136,6 +139,7 @@ export function splitChildOptions(
   positiveInteger('maxDeliveries', sup.maxDeliveries);
   positive('hangTimeoutMs', sup.hangTimeoutMs);
   positive('shutdownTimeoutMs', sup.shutdownTimeoutMs);
+  positive('startTimeoutMs', sup.startTimeoutMs);
   nonNegative('snapshotIntervalMs', sup.snapshotIntervalMs);
   if (typeof sup.standby !== 'boolean') throw new InvalidOption('standby', 'a boolean', sup.standby);
   oneOf('onError', sup.onError, ['restart', 'resume', 'stop', 'escalate']);
@@ -145,6 +149,7 @@ export function splitChildOptions(
       maxDeliveries: sup.maxDeliveries,
       hangTimeoutMs: sup.hangTimeoutMs,
       shutdownTimeoutMs: sup.shutdownTimeoutMs,
+      startTimeoutMs: sup.startTimeoutMs,
       standby: sup.standby,
       snapshotIntervalMs: sup.snapshotIntervalMs,
       onError: sup.onError,
