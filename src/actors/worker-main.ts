@@ -53,7 +53,7 @@ async function attach(m: AttachMessage): Promise<void> {
   endpoint.setPeers(m.peers);
   endpoint.setSubscriptions(m.subscriptions);
 
-  let controlSeen = mailbox.doorbell.controlCount();
+  let controlSeen = m.controlCount;
   let loop: ActorLoop | undefined;
   let stop: { drain: boolean } | undefined;
   port.on('message', (c: ControlToWorker) => {

@@ -116,6 +116,7 @@ export class ActorCell {
       peers: this.env.peers(),
       subscriptions: this.env.subscriptions(),
       ...(this.snapshot !== undefined ? { snapshot: this.snapshot } : {}),
+      controlCount: this.mailbox.doorbell.controlCount(),
     };
     let subscribe: string[];
     try {

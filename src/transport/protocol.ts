@@ -80,6 +80,12 @@ export interface AttachMessage {
   subscriptions: SubscriptionEntry[];
   /** The actor's last snapshot, when it has one: passed to `restore` instead of calling `init`. */
   snapshot?: { data: unknown };
+  /**
+   * The CONTROL word as it stood before this message: every control message posted after it bumps
+   * the word once, and the worker counts the ones it read from here (counting from the word itself
+   * would take messages already posted but not yet read as read, and it would never sleep).
+   */
+  controlCount: number;
 }
 
 /** Host -> worker control messages. Each one bumps the mailbox CONTROL word. */

@@ -1,0 +1,183 @@
+import type { Redis } from 'ioredis';
+import { FrameError } from '../errors.js';
+import { decodeBusFrame, type BusMessage } from './bus-frame.js';
+
+/**
+ * One host's inbox on the engine-logic bus: a Redis stream read by a consumer group, so that an
+ * entry is delivered at least once (XADD, XREADGROUP, XACK; XAUTOCLAIM takes over the entries of a
+ * consumer that died), bounded in length (XADD MAXLEN ~), and handled once per idempotency key by
+ * this consumer: a redelivered entry (Redis restarted, a resend after a lost reply) is recognised
+ * and acknowledged without running the handler again.
+ *
+ * Run the engine-logic Redis with `appendonly yes` and `appendfsync always` (or everysec, and
+ * accept up to a second's loss on a crash of Redis itself): without persistence a restarted Redis
+ * has forgotten its streams and groups.
+ */
+export interface EngineLogicOptions {
+  /** The stream key (namespaced by the caller: `<cluster>:el:<host>`). */
+  stream: string;
+  group: string;
+  /** This consumer's name in the group: unique per process. */
+  consumer: string;
+  /** XADD MAXLEN ~ bound: the stream keeps about this many entries. */
+  maxLen: number;
+  /** Entries pending on another consumer for this long are claimed (it is taken to be dead). */
+  claimIdleMs: number;
+  /** How many idempotency keys to remember (the window within which a duplicate is recognised). */
+  dedupeWindow: number;
+}
+
+export interface EngineLogicCounters {
+  received: number;
+  handled: number;
+  duplicates: number;
+  rejected: number;
+  claimed: number;
+}
+
+/** Writes bus frames to a host's engine-logic stream. */
+export async function appendFrame(redis: Redis, stream: string, maxLen: number, frame: Buffer): Promise<string> {
+  const id = await redis.xadd(stream, 'MAXLEN', '~', String(maxLen), '*', 'f', frame);
+  if (id === null) throw new Error(`XADD to ${stream} returned no id`);
+  return id;
+}
+
+export class EngineLogicConsumer {
+  readonly counters: EngineLogicCounters = { received: 0, handled: 0, duplicates: 0, rejected: 0, claimed: 0 };
+  private readonly seen = new Set<string>();
+  private running = false;
+  private loop: Promise<void> = Promise.resolve();
+  private lastClaim = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: EngineLogicOptions,
+    /** Runs once per idempotency key; the entry is acknowledged after it returns (or throws). */
+    private readonly handle: (m: BusMessage) => void | Promise<void>,
+    /** A frame that failed to decode: reported (and acknowledged, so it does not come back). */
+    private readonly onRejected: (entryId: string, err: FrameError) => void,
+    /** A Redis error while reading; the consumer retries after a pause. */
+    private readonly onRedisError: (err: Error) => void,
+  ) {}
+
+  /** Creates the group (and the stream) if needed, then reads until stop(). */
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let backlog = true; // first our own pending entries (delivered before a restart, not acknowledged)
+    while (this.running) {
+      try {
+        await this.ensureGroup();
+        if (backlog) {
+          backlog = (await this.readAndHandle('0')) > 0;
+          continue;
+        }
+        if (performance.now() - this.lastClaim >= this.options.claimIdleMs / 2) {
+          this.lastClaim = performance.now();
+          await this.claimAbandoned();
+        }
+        await this.readAndHandle('>');
+      } catch (err) {
+        if (!this.running) return;
+        this.onRedisError(err as Error);
+        backlog = true; // after a reconnect, look at what is pending on us again
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  private groupReady = false;
+
+  private async ensureGroup(): Promise<void> {
+    if (this.groupReady) return;
+    try {
+      await this.redis.xgroup('CREATE', this.options.stream, this.options.group, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String((err as Error).message).startsWith('BUSYGROUP')) throw err;
+    }
+    this.groupReady = true;
+  }
+
+  /** Reads a batch (`>`: new entries; `0`: ours still pending); returns how many entries came. */
+  private async readAndHandle(from: '>' | '0'): Promise<number> {
+    const o = this.options;
+    const args: Array<string | number> = ['GROUP', o.group, o.consumer, 'COUNT', 256, ...(from === '>' ? ['BLOCK', 200] : []), 'STREAMS', o.stream, from];
+    const entries = streamEntries(await this.redis.callBuffer('XREADGROUP', ...args));
+    await this.handleEntries(entries);
+    return entries.length;
+  }
+
+  /** Entries another consumer took and never acknowledged for claimIdleMs: that consumer is gone. */
+  private async claimAbandoned(): Promise<void> {
+    const o = this.options;
+    const reply = (await this.redis.callBuffer('XAUTOCLAIM', o.stream, o.group, o.consumer, o.claimIdleMs, '0-0', 'COUNT', 256)) as [Buffer, Entry[]];
+    const entries = reply[1] ?? [];
+    this.counters.claimed += entries.length;
+    await this.handleEntries(entries);
+  }
+
+  private async handleEntries(entries: Entry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const ids: string[] = [];
+    for (const [rawId, fields] of entries) {
+      const id = rawId.toString();
+      ids.push(id);
+      this.counters.received++;
+      let messages: BusMessage[];
+      try {
+        // Fields are null for an entry trimmed (MAXLEN) after it was delivered and before it was acknowledged.
+        if (fields === null) throw new FrameError(`stream entry ${id} was trimmed from the stream before it was handled`);
+        const frame = fieldValue(fields, 'f');
+        if (frame === undefined) throw new FrameError(`stream entry ${id} has no 'f' field`);
+        messages = decodeBusFrame(frame);
+      } catch (err) {
+        this.counters.rejected++;
+        this.onRejected(id, err instanceof FrameError ? err : new FrameError(String(err)));
+        continue;
+      }
+      for (const m of messages) {
+        if (this.seen.has(m.id)) {
+          this.counters.duplicates++;
+          continue;
+        }
+        this.remember(m.id);
+        await this.handle(m);
+        this.counters.handled++;
+      }
+    }
+    await this.redis.xack(this.options.stream, this.options.group, ...ids);
+  }
+
+  private remember(id: string): void {
+    this.seen.add(id);
+    if (this.seen.size > this.options.dedupeWindow) {
+      // A Set iterates in insertion order: forget the oldest.
+      const oldest = this.seen.values().next().value as string;
+      this.seen.delete(oldest);
+    }
+  }
+}
+
+/** A stream entry: its id and its fields (name, value, name, value...), null once trimmed. */
+type Entry = [Buffer, Buffer[] | null];
+
+/** The entries of a one-stream XREADGROUP reply, in RESP2 ([[key, entries]]) or RESP3 ([key, entries]) shape. */
+function streamEntries(reply: unknown): Entry[] {
+  if (!Array.isArray(reply) || reply.length === 0) return [];
+  const first = reply[0] as unknown;
+  const entries = Array.isArray(first) ? (first as unknown[])[1] : reply[1];
+  return Array.isArray(entries) ? (entries as Entry[]) : [];
+}
+
+function fieldValue(fields: Buffer[], name: string): Buffer | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i]!.toString() === name) return fields[i + 1];
+  return undefined;
+}
