@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BusKind, encodeBusFrame, type BusMessage } from '../src/transport/redis/bus-frame.js';
 import { EngineLogicConsumer, appendFrame, type EngineLogicOptions } from '../src/transport/redis/engine-logic.js';
 import { eventually } from './helpers.js';
-import { RedisServer } from './redis-harness.js';
+import { RedisServer } from '../tools/redis-server.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

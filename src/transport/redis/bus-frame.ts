@@ -11,17 +11,18 @@ import { FrameError } from '../errors.js';
  * ```
  *  0  u32 magic 'DBUS'        8  u32 body bytes (uncompressed)
  *  4  u8  version (1)        12  u32 crc32 of the body as carried (after compression)
- *  5  u8  flags (bit 0: lz4) 16  body: count entries
+ *  5  u8  flags (bit 0: lz4) 16  body
  *  6  u16 count
  *
- *  entry: u8 kind | u8 0 | u16 address bytes | u16 id bytes | u16 0 | u32 payload bytes |
- *         address (utf-8: an actor name or a topic) | id (utf-8: the idempotency key) | payload (msgpack)
+ *  body: one msgpack array of `count` entries, each [kind, address, id, payload]:
+ *        kind 1-5, address (an actor name or a topic), id (the idempotency key), payload (any value)
  * ```
+ *
+ * One msgpack call per frame, not per message: packing and unpacking are what bound a batch.
  */
 export const BUS_MAGIC = 0x44425553;
 export const BUS_VERSION = 1;
 export const BUS_HEADER_BYTES = 16;
-const ENTRY_HEADER_BYTES = 12;
 const FLAG_LZ4 = 1;
 /** Bodies above this are lz4-compressed (when that makes them smaller). */
 const COMPRESS_ABOVE = 1024;
@@ -44,46 +45,37 @@ export interface BusMessage {
 
 // Data only: no records, no extension types that construct classes.
 const packr = new Packr({ useRecords: false, moreTypes: false });
-const utf8 = new TextEncoder();
 
 /** Packs messages into one bus frame. Throws FrameError for a frame over MAX_BUS_FRAME_BYTES. */
 export function encodeBusFrame(messages: readonly BusMessage[]): Buffer {
   if (messages.length === 0 || messages.length > 0xffff) throw new FrameError(`a bus frame holds 1 to 65535 messages; got ${messages.length}`);
-  const parts: Buffer[] = [];
-  let bodyBytes = 0;
-  for (const m of messages) {
+  const entries = new Array<unknown>(messages.length);
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
     if (!KINDS.has(m.kind)) throw new FrameError(`bus message kind ${m.kind} is not one of ${[...KINDS].join(', ')}`);
-    const address = Buffer.from(utf8.encode(m.address));
-    const id = Buffer.from(utf8.encode(m.id));
-    if (address.length > 0xffff || id.length > 0xffff) throw new FrameError(`bus message address or id over 65535 bytes`);
-    const payload = packr.pack(m.body);
-    const head = Buffer.alloc(ENTRY_HEADER_BYTES);
-    head.writeUInt8(m.kind, 0);
-    head.writeUInt16LE(address.length, 2);
-    head.writeUInt16LE(id.length, 4);
-    head.writeUInt32LE(payload.length, 8);
-    parts.push(head, address, id, payload);
-    bodyBytes += ENTRY_HEADER_BYTES + address.length + id.length + payload.length;
+    entries[i] = [m.kind, m.address, m.id, m.body];
   }
-  let body: Buffer = Buffer.concat(parts, bodyBytes);
+  const plain = packr.pack(entries);
+  let body: Buffer = plain;
   let flags = 0;
-  if (body.length > COMPRESS_ABOVE) {
-    const packed = compressSync(body);
-    if (packed.length < body.length) {
+  if (plain.length > COMPRESS_ABOVE) {
+    const packed = compressSync(plain);
+    if (packed.length < plain.length) {
       body = packed;
       flags = FLAG_LZ4;
     }
   }
   const total = BUS_HEADER_BYTES + body.length;
   if (total > MAX_BUS_FRAME_BYTES) throw new FrameError(`bus frame of ${total} bytes is over the limit of ${MAX_BUS_FRAME_BYTES}`);
-  const head = Buffer.alloc(BUS_HEADER_BYTES);
-  head.writeUInt32LE(BUS_MAGIC, 0);
-  head.writeUInt8(BUS_VERSION, 4);
-  head.writeUInt8(flags, 5);
-  head.writeUInt16LE(messages.length, 6);
-  head.writeUInt32LE(bodyBytes, 8);
-  head.writeUInt32LE(crc32(body), 12);
-  return Buffer.concat([head, body], total);
+  const frame = Buffer.allocUnsafe(total);
+  frame.writeUInt32LE(BUS_MAGIC, 0);
+  frame.writeUInt8(BUS_VERSION, 4);
+  frame.writeUInt8(flags, 5);
+  frame.writeUInt16LE(messages.length, 6);
+  frame.writeUInt32LE(plain.length, 8);
+  frame.writeUInt32LE(crc32(body), 12);
+  body.copy(frame, BUS_HEADER_BYTES);
+  return frame;
 }
 
 /** Unpacks a bus frame; every fault is a FrameError naming it. */
@@ -113,29 +105,22 @@ export function decodeBusFrame(frame: Uint8Array): BusMessage[] {
     }
   } else body = carried;
   if (body.length !== bodyBytes) throw new FrameError(`bus frame body is ${body.length} bytes; its header says ${bodyBytes}`);
-  const out: BusMessage[] = [];
-  let at = 0;
-  for (let i = 0; i < count; i++) {
-    if (at + ENTRY_HEADER_BYTES > body.length) throw new FrameError(`bus frame entry ${i} of ${count} is cut short`);
-    const kind = body.readUInt8(at);
-    if (!KINDS.has(kind)) throw new FrameError(`bus frame entry ${i} has unknown kind ${kind}`);
-    const addressBytes = body.readUInt16LE(at + 2);
-    const idBytes = body.readUInt16LE(at + 4);
-    const payloadBytes = body.readUInt32LE(at + 8);
-    const start = at + ENTRY_HEADER_BYTES;
-    const end = start + addressBytes + idBytes + payloadBytes;
-    if (end > body.length) throw new FrameError(`bus frame entry ${i} claims ${end - at} bytes; only ${body.length - at} remain`);
-    const address = body.toString('utf8', start, start + addressBytes);
-    const id = body.toString('utf8', start + addressBytes, start + addressBytes + idBytes);
-    let value: unknown;
-    try {
-      value = packr.unpack(body.subarray(start + addressBytes + idBytes, end));
-    } catch (err) {
-      throw new FrameError(`bus frame entry ${i} payload is not valid msgpack: ${(err as Error).message}`);
-    }
-    out.push({ kind: kind as BusKind, address, id, body: value });
-    at = end;
+  let entries: unknown;
+  try {
+    entries = packr.unpack(body);
+  } catch (err) {
+    throw new FrameError(`bus frame body is not valid msgpack: ${(err as Error).message}`);
   }
-  if (at !== body.length) throw new FrameError(`bus frame has ${body.length - at} bytes after its ${count} entries`);
+  if (!Array.isArray(entries) || entries.length !== count) {
+    throw new FrameError(`bus frame body holds ${Array.isArray(entries) ? `${entries.length} entries` : 'no entry list'}; its header says ${count}`);
+  }
+  const out = new Array<BusMessage>(count);
+  for (let i = 0; i < count; i++) {
+    const e = entries[i] as unknown;
+    if (!Array.isArray(e) || e.length !== 4 || !KINDS.has(e[0] as number) || typeof e[1] !== 'string' || typeof e[2] !== 'string') {
+      throw new FrameError(`bus frame entry ${i} is not [kind, address, id, payload]`);
+    }
+    out[i] = { kind: e[0] as BusKind, address: e[1], id: e[2], body: e[3] };
+  }
   return out;
 }

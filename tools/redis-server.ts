@@ -1,5 +1,5 @@
-// Real redis-server processes for the bus tests, on free ports, in temporary directories; never
-// the one that may already run on 6379.
+// Real redis-server processes, on free ports, in temporary directories (tests, benchmarks, the
+// multi-host demo); never the one that may already run on 6379.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
