@@ -52,6 +52,7 @@ async function attach(m: AttachMessage): Promise<void> {
   });
   endpoint.setPeers(m.peers);
   endpoint.setSubscriptions(m.subscriptions);
+  endpoint.setRemote(m.remote);
 
   let controlSeen = m.controlCount;
   let loop: ActorLoop | undefined;
@@ -61,6 +62,7 @@ async function attach(m: AttachMessage): Promise<void> {
       case 'peers': endpoint.setPeers(c.peers); break;
       case 'down': endpoint.peerDown(c.id, c.reason, c.crashed); break;
       case 'subscriptions': endpoint.setSubscriptions(c.subscriptions); break;
+      case 'remote': endpoint.setRemote(c.actors); break;
       case 'stop':
         stop = { drain: c.drain };
         loop?.requestStop(c.drain);

@@ -36,6 +36,8 @@ export interface CellEnv {
   boot: Omit<WorkerBoot, 'moduleUrl' | 'wait' | 'spinMicros' | 'parkTimeoutMs' | 'onError' | 'hangTimeoutMs' | 'snapshotIntervalMs'>;
   peers(): PeerEntry[];
   subscriptions(): SubscriptionEntry[];
+  /** Actors on other hosts (the bus), by name. */
+  remote(): string[];
   /** An event the worker reported (a handler error, a bad frame...). */
   onWorkerEvent(cell: ActorCell, m: Extract<ControlFromWorker, { type: 'event' }>): void;
   /** The worker ended without being asked to: the rings are already recovered. */
@@ -117,6 +119,7 @@ export class ActorCell {
       subscriptions: this.env.subscriptions(),
       ...(this.snapshot !== undefined ? { snapshot: this.snapshot } : {}),
       controlCount: this.mailbox.doorbell.controlCount(),
+      remote: this.env.remote(),
     };
     let subscribe: string[];
     try {

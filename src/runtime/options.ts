@@ -3,6 +3,7 @@ import { isPowerOfTwo, MAX_RING_BYTES, MIN_RING_BYTES } from '../transport/ring/
 import type { ErrorDirectiveName, WaitStrategyName } from '../transport/protocol.js';
 import type { BackoffOptions, RestartType } from '../../supervisors/spec.js';
 import type { Logger } from 'pino';
+import type { BusOptions } from '../transport/redis/config.js';
 
 export interface SystemOptions {
   /** Names this system in logs and stats. */
@@ -102,12 +103,12 @@ export const SUPERVISION_DEFAULTS = Object.freeze({
   snapshotIntervalMs: 100,
 });
 
-export type ResolvedSystemOptions = Required<Omit<SystemOptions, 'logger'>> & { logger?: Logger };
+export type ResolvedSystemOptions = Required<Omit<SystemOptions, 'logger' | 'bus'>> & { logger?: Logger; bus?: BusOptions };
 export type ResolvedSpawnOptions = Required<Omit<SpawnOptions, 'resourceLimits'>> & Pick<SpawnOptions, 'resourceLimits'>;
 /** What the runtime's mechanism needs (the policy half goes to the supervisor machine). */
 export type ResolvedSupervision = typeof SUPERVISION_DEFAULTS & { shutdownTimeoutMs: number; onError: ErrorDirectiveName };
 
-const SYSTEM_KEYS = new Set(['name', 'askTimeoutMs', 'compressAbove', 'latencySampleEvery', 'hostWait', 'hostSpinMicros', 'stopTimeoutMs', 'logger', 'staleClaimMs', 'statsLogIntervalMs', 'logFormat']);
+const SYSTEM_KEYS = new Set(['name', 'askTimeoutMs', 'compressAbove', 'latencySampleEvery', 'hostWait', 'hostSpinMicros', 'stopTimeoutMs', 'logger', 'staleClaimMs', 'statsLogIntervalMs', 'logFormat', 'bus']);
 const SPAWN_KEYS = new Set(['wait', 'mailboxBytes', 'repliesBytes', 'onFull', 'spinMicros', 'parkTimeoutMs', 'resourceLimits']);
 const SUPERVISION_KEYS = new Set(['restart', 'onError', 'maxDeliveries', 'backoff', 'hangTimeoutMs', 'shutdownTimeoutMs', 'startTimeoutMs', 'standby', 'snapshotIntervalMs']);
 

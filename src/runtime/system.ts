@@ -9,6 +9,7 @@ import { STAT_RECEIVED } from '../transport/ring/layout.js';
 import { Mailbox } from '../transport/ring/mailbox.js';
 import {
   ActorState,
+  BRIDGE_ID,
   HOST_ID,
   HOST_NAME,
   Kind,
@@ -33,6 +34,9 @@ import { readCounters, readStats, type ActorStats } from './stats.js';
 import type { SupervisionHost } from './supervision-host.js';
 import { SupervisorNode } from './supervisor-node.js';
 import { Watchdog } from './watchdog.js';
+import { BusLink } from './bus-link.js';
+import { resolveBusOptions } from '../transport/redis/config.js';
+import type { BridgeCounters } from '../transport/redis/bridge.js';
 
 const HOST_MAILBOX_BYTES = 1 << 20;
 const HOST_REPLIES_BYTES = 1 << 18;
@@ -45,6 +49,8 @@ export interface SystemStats {
   system: string;
   actors: Record<string, ActorStats>;
   host: Pick<ActorStats, 'received' | 'sent' | 'asksSent' | 'repliesReceived' | 'mailboxDepth' | 'overflows'> & { pendingAsks: number };
+  /** With a bus: what the bridge sent, received, dropped (market data) and rejected. */
+  bus?: BridgeCounters & { remoteActors: number; mailboxDepth: number };
 }
 
 export type SubscriptionHandler = (msg: any, topic: string) => void;
@@ -108,6 +114,10 @@ export class System extends EventEmitter {
   private readonly host: SupervisionHost;
   private readonly cellEnv: CellEnv;
   private readonly statsServers = new Set<Server>();
+  private bus: BusLink | undefined;
+  /** Actors on other hosts, and the topic patterns they subscribed (routed to the bridge). */
+  private remoteActors: string[] = [];
+  private remoteSubs: SubscriptionEntry[] = [];
 
   /** @internal use createSystem */
   constructor(options: ResolvedSystemOptions) {
@@ -155,8 +165,9 @@ export class System extends EventEmitter {
         latencySampleEvery: options.latencySampleEvery,
         staleClaimMs: options.staleClaimMs,
       },
-      peers: () => [this.hostEntry, ...[...this.cells.values()].map((c) => c.entry)],
-      subscriptions: () => this.subscriptions,
+      peers: () => this.allPeers(),
+      subscriptions: () => this.routedSubscriptions(),
+      remote: () => this.remoteActors,
       onWorkerEvent: (cell, m) => this.onWorkerEvent(cell, m),
       onExit: (cell, exit) => this.onCellExit(cell, exit),
       onStandbyFailed: (cell, error) =>
@@ -209,7 +220,7 @@ export class System extends EventEmitter {
 
   /** A ref to an actor, by name (it stays valid across its restarts). */
   ref<A extends AnyActorDefinition = AnyActorDefinition>(name: string): ActorRef<MessageOf<A>, ReplyOf<A>> {
-    if (!this.cells.has(name)) throw new ActorNotFound(name);
+    if (!this.cells.has(name) && !this.remoteActors.includes(name)) throw new ActorNotFound(name);
     return new ActorRef(name, this.endpoint, this.options.askTimeoutMs, () => this.afterAsk());
   }
 
@@ -330,6 +341,7 @@ export class System extends EventEmitter {
         overflows: h.overflows,
         pendingAsks: this.endpoint.pendingAsks(),
       },
+      ...(this.bus !== undefined ? { bus: { ...this.bus.counters, remoteActors: this.remoteActors.length, mailboxDepth: this.bus.mailbox.messages.depth() } } : {}),
     };
   }
 
@@ -387,6 +399,7 @@ export class System extends EventEmitter {
       await node.stop(true);
       await node.retire('system shut down', false);
     }
+    await this.bus?.stop();
     await this.inbox.stop();
     this.logger.info({ system: this.name, event: 'shutdown', ...(this.failure ? { reason: serializeErr(this.failure) } : {}) }, `system ${this.name} shut down`);
     this.logger.flush?.();
@@ -406,7 +419,7 @@ export class System extends EventEmitter {
   private createCell(spec: ChildSpec<ChildOptions>, path: string): ActorCell {
     if (this.cells.has(spec.name)) throw new InvalidOption('name', 'the name of no running actor', spec.name);
     const id = this.nextId++;
-    if (id > 0xffff) throw new DualbusError('TooManyActors', 'a system holds at most 65535 actors over its life');
+    if (id >= BRIDGE_ID) throw new DualbusError('TooManyActors', 'a system holds at most 65534 actors over its life');
     const { spawn, supervision } = splitChildOptions(spec.options, this.options.stopTimeoutMs);
     const cell = new ActorCell(id, spec.name, path, moduleUrlOf(spec.moduleUrl), spawn, supervision, this.cellEnv);
     // Known to the host at once, so sends made before it is ready queue in its mailbox.
@@ -544,12 +557,59 @@ export class System extends EventEmitter {
   private async broadcast(msg: ControlToWorker, except?: ActorCell): Promise<void> {
     const waits: Promise<void>[] = [];
     for (const cell of this.cells.values()) if (cell !== except) waits.push(cell.post(msg));
+    if (this.bus !== undefined && msg.type !== 'remote') waits.push(this.bus.post(msg));
     await Promise.all(waits);
   }
 
   private async broadcastSubscriptions(): Promise<void> {
-    this.endpoint.setSubscriptions(this.subscriptions);
-    await this.broadcast({ type: 'subscriptions', seq: 0, subscriptions: this.subscriptions.slice() });
+    const all = this.routedSubscriptions();
+    this.endpoint.setSubscriptions(all);
+    await this.broadcast({ type: 'subscriptions', seq: 0, subscriptions: all });
+  }
+
+  /** Local subscriptions, and the bridge for every pattern another host subscribed. */
+  private routedSubscriptions(): SubscriptionEntry[] {
+    return this.remoteSubs.length === 0 ? this.subscriptions.slice() : [...this.subscriptions, ...this.remoteSubs];
+  }
+
+  private allPeers(): PeerEntry[] {
+    return [this.hostEntry, ...(this.bus !== undefined ? [this.bus.entry] : []), ...[...this.cells.values()].map((c) => c.entry)];
+  }
+
+  // ------------------------------------------------------------------ the bus
+
+  /** @internal createSystem: connects the bridge (before any actor starts). */
+  async startBus(): Promise<void> {
+    if (this.options.bus === undefined) return;
+    const bus = new BusLink(resolveBusOptions(this.options.bus, this.name), {
+      peers: () => this.allPeers(),
+      subscriptions: () => this.routedSubscriptions(),
+      compressAbove: this.options.compressAbove,
+      latencySampleEvery: this.options.latencySampleEvery,
+      onDirectory: (actors, patterns) => void this.onDirectory(actors, patterns),
+      onEvent: (event, detail, error) => {
+        const level = event === 'directory' ? 'info' : event === 'redis-error' || event === 'unroutable' ? 'warn' : 'error';
+        this.logger[level]({ system: this.name, event, ...detail, ...(error ? { reason: error } : {}) }, `bus: ${event}${error ? `: ${error.message}` : ''}`);
+      },
+    });
+    this.bus = bus;
+    this.endpoint.setPeers([bus.entry]);
+    try {
+      await bus.start();
+    } catch (err) {
+      await bus.stop();
+      this.bus = undefined;
+      await this.shutdown();
+      throw err;
+    }
+  }
+
+  private async onDirectory(actors: string[], patterns: string[]): Promise<void> {
+    this.remoteActors = actors.filter((a) => !this.cells.has(a));
+    this.remoteSubs = patterns.map((pattern) => ({ id: BRIDGE_ID, pattern }));
+    this.endpoint.setRemote(this.remoteActors);
+    await this.broadcast({ type: 'remote', seq: 0, actors: this.remoteActors });
+    await this.broadcastSubscriptions();
   }
 
   /** hostWait 'spin': poll for the reply of the ask just sent. */
@@ -577,7 +637,9 @@ export class System extends EventEmitter {
 
 /** Creates an embedded actor system: no service, no configuration needed. */
 export async function createSystem(options?: SystemOptions): Promise<System> {
-  return new System(resolveSystemOptions(options));
+  const system = new System(resolveSystemOptions(options));
+  await system.startBus();
+  return system;
 }
 
 /** JSON lines on stderr, or the same through pino-pretty (in pino's transport thread) for people. */

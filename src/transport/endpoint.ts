@@ -15,7 +15,7 @@ import {
 import { STAT_ASKS_SENT, STAT_RECEIVED, STAT_REPLIES, STAT_SENT } from './ring/layout.js';
 import { Mailbox } from './ring/mailbox.js';
 import type { Ring } from './ring/ring.js';
-import { ActorState, Kind, serializeError, type PeerEntry, type SerializedError, type SubscriptionEntry } from './protocol.js';
+import { ActorState, BRIDGE_ID, Kind, serializeError, type PeerEntry, type SerializedError, type SubscriptionEntry } from './protocol.js';
 import { matchTopic } from './topic.js';
 
 /** Another endpoint as this one sees it: its name and its mailbox block, mapped here. */
@@ -25,6 +25,8 @@ export interface Peer {
   readonly mailbox: Mailbox;
   /** Typed-array views of its block, for writing records field by field. */
   readonly views: BufferViews;
+  /** For an actor on another host: its name, carried in the frame to the bridge that forwards it. */
+  readonly address?: Uint8Array;
 }
 
 export interface EndpointConfig {
@@ -71,6 +73,8 @@ export class Endpoint {
   private stampCountdown = 1;
   private readonly byName = new Map<string, Peer>();
   private readonly byId = new Map<number, Peer>();
+  /** Actors on other hosts: written into the bridge's ring, with their name as the frame's address. */
+  private readonly remote = new Map<string, Peer>();
   private subscriptions: SubscriptionEntry[] = [];
   private readonly routes = new Map<string, Peer[]>();
   private readonly topicBytes = new Map<string, Uint8Array>();
@@ -122,9 +126,19 @@ export class Endpoint {
   }
 
   peer(name: string): Peer {
-    const p = this.byName.get(name);
+    const p = this.byName.get(name) ?? this.remote.get(name);
     if (p === undefined) throw new ActorNotFound(name);
     return p;
+  }
+
+  /** The actors other hosts run, reachable through this host's bridge (a local name wins). */
+  setRemote(names: readonly string[]): void {
+    this.remote.clear();
+    const bridge = this.byId.get(BRIDGE_ID);
+    if (bridge === undefined) return;
+    for (const name of names) {
+      if (!this.byName.has(name)) this.remote.set(name, { ...bridge, name, address: this.encodeTopic(name) });
+    }
   }
 
   peerById(id: number): Peer | undefined {
@@ -208,17 +222,29 @@ export class Endpoint {
   /**
    * Delivers `value` to every subscriber of `topic`. Returns false when at least one subscriber's
    * mailbox was full (that refusal is counted in its mailbox); the others still got it.
+   * `exceptSelf`: not to this endpoint (a bridge delivering what came from another host).
    */
-  publish(topic: string, value: unknown): boolean {
+  publish(topic: string, value: unknown, options?: { exceptSelf: boolean }): boolean {
     const targets = this.route(topic);
     if (targets.length === 0) return true;
     const enc = this.encoder.encode(value);
     const t = this.encodeTopic(topic);
     let all = true;
     for (const target of targets) {
+      if (options?.exceptSelf === true && target.id === this.id) continue;
       if (!this.writeIfRunning(target, t, enc.encoding, enc.flags, enc.bytes)) all = false;
     }
     return all;
+  }
+
+  /** Names of the endpoints of this host (not the remote ones). */
+  localNames(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  /** The topic patterns subscribed on this host by endpoints other than `id`. */
+  patternsExcept(id: number): string[] {
+    return [...new Set(this.subscriptions.filter((s) => s.id !== id).map((s) => s.pattern))];
   }
 
   publishRecord<F extends RecordFields>(topic: string, type: RecordType<F>, values: RecordValues<F>): boolean {
@@ -357,6 +383,7 @@ export class Endpoint {
     type?: RecordType<RecordFields>,
     values?: RecordValues<RecordFields>,
   ): boolean {
+    if (topic === undefined && ring === target.mailbox.messages) topic = target.address;
     const topicLen = topic === undefined ? 0 : topic.length;
     const prefix = framePrefixBytes(topicLen);
     const payloadBytes = type !== undefined ? type.payloadBytes : payload!.length;

@@ -9,6 +9,9 @@ import { InvalidOption } from './errors.js';
 /** The host is endpoint 0; actors are numbered from 1 in spawn order. */
 export const HOST_ID = 0;
 export const HOST_NAME = '$host';
+/** The Redis bus bridge of this host (when the system has a bus): the last endpoint id. */
+export const BRIDGE_ID = 0xffff;
+export const BRIDGE_NAME = '$bridge';
 
 /** Frame kinds on the data plane. */
 export const Kind = {
@@ -86,6 +89,8 @@ export interface AttachMessage {
    * would take messages already posted but not yet read as read, and it would never sleep).
    */
   controlCount: number;
+  /** Actors on other hosts, reached through the bridge. */
+  remote: string[];
 }
 
 /** Host -> worker control messages. Each one bumps the mailbox CONTROL word. */
@@ -93,6 +98,8 @@ export type ControlToWorker =
   | { type: 'peers'; seq: number; peers: PeerEntry[] }
   | { type: 'down'; seq: number; id: number; reason: string; crashed: boolean }
   | { type: 'subscriptions'; seq: number; subscriptions: SubscriptionEntry[] }
+  /** Actors on other hosts, reached through the bridge (replaces the previous list). */
+  | { type: 'remote'; seq: number; actors: string[] }
   /** drain: handle everything queued first (a final stop); otherwise stop after the message in hand (a restart). */
   | { type: 'stop'; seq: number; drain: boolean };
 

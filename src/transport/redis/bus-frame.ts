@@ -14,8 +14,10 @@ import { FrameError } from '../errors.js';
  *  5  u8  flags (bit 0: lz4) 16  body
  *  6  u16 count
  *
- *  body: one msgpack array of `count` entries, each [kind, address, id, payload]:
- *        kind 1-5, address (an actor name or a topic), id (the idempotency key), payload (any value)
+ *  body: one msgpack array of `count` entries, each [kind, address, id, payload] or, for an ask
+ *        and its reply, [kind, address, id, payload, host, from, corr]: kind 1-5, address (an actor
+ *        name or a topic), id (the idempotency key), payload (any value), and where the answer goes
+ *        (the asking host, the asker's endpoint id there, its correlation id)
  * ```
  *
  * One msgpack call per frame, not per message: packing and unpacking are what bound a batch.
@@ -41,6 +43,8 @@ export interface BusMessage {
   id: string;
   /** Any msgpack value (data only). */
   body: unknown;
+  /** For an ask and its reply: the host, endpoint and correlation id of the asker. */
+  origin?: { host: string; from: number; corr: number };
 }
 
 // Data only: no records, no extension types that construct classes.
@@ -53,7 +57,7 @@ export function encodeBusFrame(messages: readonly BusMessage[]): Buffer {
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!;
     if (!KINDS.has(m.kind)) throw new FrameError(`bus message kind ${m.kind} is not one of ${[...KINDS].join(', ')}`);
-    entries[i] = [m.kind, m.address, m.id, m.body];
+    entries[i] = m.origin === undefined ? [m.kind, m.address, m.id, m.body] : [m.kind, m.address, m.id, m.body, m.origin.host, m.origin.from, m.origin.corr];
   }
   const plain = packr.pack(entries);
   let body: Buffer = plain;
@@ -117,10 +121,14 @@ export function decodeBusFrame(frame: Uint8Array): BusMessage[] {
   const out = new Array<BusMessage>(count);
   for (let i = 0; i < count; i++) {
     const e = entries[i] as unknown;
-    if (!Array.isArray(e) || e.length !== 4 || !KINDS.has(e[0] as number) || typeof e[1] !== 'string' || typeof e[2] !== 'string') {
-      throw new FrameError(`bus frame entry ${i} is not [kind, address, id, payload]`);
+    if (!Array.isArray(e) || (e.length !== 4 && e.length !== 7) || !KINDS.has(e[0] as number) || typeof e[1] !== 'string' || typeof e[2] !== 'string') {
+      throw new FrameError(`bus frame entry ${i} is not [kind, address, id, payload(, host, from, corr)]`);
     }
     out[i] = { kind: e[0] as BusKind, address: e[1], id: e[2], body: e[3] };
+    if (e.length === 7) {
+      if (typeof e[4] !== 'string' || !Number.isInteger(e[5]) || !Number.isInteger(e[6])) throw new FrameError(`bus frame entry ${i} has a malformed origin`);
+      out[i]!.origin = { host: e[4], from: e[5] as number, corr: e[6] as number };
+    }
   }
   return out;
 }

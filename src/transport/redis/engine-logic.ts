@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { FrameError } from '../errors.js';
 import { decodeBusFrame, type BusMessage } from './bus-frame.js';
 
@@ -36,7 +36,7 @@ export interface EngineLogicCounters {
 }
 
 /** Writes bus frames to a host's engine-logic stream. */
-export async function appendFrame(redis: Redis, stream: string, maxLen: number, frame: Buffer): Promise<string> {
+export async function appendFrame(redis: Redis | Cluster, stream: string, maxLen: number, frame: Buffer): Promise<string> {
   const id = await redis.xadd(stream, 'MAXLEN', '~', String(maxLen), '*', 'f', frame);
   if (id === null) throw new Error(`XADD to ${stream} returned no id`);
   return id;
@@ -50,7 +50,7 @@ export class EngineLogicConsumer {
   private lastClaim = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly options: EngineLogicOptions,
     /** Runs once per idempotency key; the entry is acknowledged after it returns (or throws). */
     private readonly handle: (m: BusMessage) => void | Promise<void>,

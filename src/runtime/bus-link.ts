@@ -1,0 +1,93 @@
+import { Worker } from 'node:worker_threads';
+import { DualbusError } from '../transport/errors.js';
+import { Mailbox } from '../transport/ring/mailbox.js';
+import { BRIDGE_ID, BRIDGE_NAME, type ControlToWorker, type PeerEntry, type SerializedError, type SubscriptionEntry } from '../transport/protocol.js';
+import type { BridgeCounters } from '../transport/redis/bridge.js';
+import type { BridgeBoot, BridgeToHost } from '../transport/redis/bridge-protocol.js';
+import type { ResolvedBusOptions } from '../transport/redis/config.js';
+
+const BRIDGE_MAIN = new URL('../transport/redis/bridge-main.js', import.meta.url);
+const BRIDGE_MAILBOX_BYTES = 1 << 22;
+const BRIDGE_REPLIES_BYTES = 1 << 20;
+
+export interface BusLinkEnv {
+  peers(): PeerEntry[];
+  subscriptions(): SubscriptionEntry[];
+  compressAbove: number;
+  latencySampleEvery: number;
+  onDirectory(actors: string[], patterns: string[]): void;
+  onEvent(event: string, detail: Record<string, unknown>, error?: SerializedError): void;
+}
+
+/** The host's side of its bridge worker: the bridge's mailbox (owned here), its worker, its figures. */
+export class BusLink {
+  readonly mailbox = Mailbox.create(BRIDGE_MAILBOX_BYTES, BRIDGE_REPLIES_BYTES);
+  readonly entry: PeerEntry = { id: BRIDGE_ID, name: BRIDGE_NAME, block: this.mailbox.block, messagesBytes: BRIDGE_MAILBOX_BYTES, repliesBytes: BRIDGE_REPLIES_BYTES };
+  counters: BridgeCounters = { elSent: 0, elReceived: 0, mdSent: 0, mdReceived: 0, mdDropped: 0, rejected: 0, inflightFrames: 0 };
+  private worker: Worker | undefined;
+  private readonly acks = new Map<number, () => void>();
+  private seq = 0;
+  private stopped: Promise<void> | undefined;
+
+  constructor(
+    readonly options: ResolvedBusOptions,
+    private readonly env: BusLinkEnv,
+  ) {}
+
+  /** Starts the bridge; resolves once it is connected and registered (rejects if it cannot start). */
+  async start(): Promise<void> {
+    const boot: BridgeBoot = {
+      options: this.options,
+      self: this.entry,
+      peers: this.env.peers(),
+      subscriptions: this.env.subscriptions(),
+      compressAbove: this.env.compressAbove,
+      latencySampleEvery: this.env.latencySampleEvery,
+    };
+    const worker = new Worker(BRIDGE_MAIN, { workerData: boot, name: `dualbus:bridge:${this.options.host}` });
+    this.worker = worker;
+    worker.on('error', (err) => this.env.onEvent('bridge-crashed', {}, { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}) }));
+    await new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: BridgeToHost) => {
+        switch (m.type) {
+          case 'ready': resolve(); break;
+          case 'start-failed': reject(new DualbusError('BusUnavailable', `the Redis bus did not start: ${m.error.message}`)); break;
+          case 'ack': this.acks.get(m.seq)?.(); this.acks.delete(m.seq); break;
+          case 'directory': this.env.onDirectory(m.actors, m.patterns); break;
+          case 'bus-event': this.env.onEvent(m.event, m.detail, m.error); break;
+          case 'bus-stats': this.counters = m.counters; break;
+        }
+      });
+      worker.once('exit', (code) => reject(new DualbusError('BusUnavailable', `the bridge worker exited with code ${code} while starting`)));
+    });
+  }
+
+  /** A control message (peers, subscriptions...), resolved on the bridge's ack. */
+  post(msg: ControlToWorker): Promise<void> {
+    const worker = this.worker;
+    if (worker === undefined) return Promise.resolve();
+    const seq = ++this.seq;
+    const acked = new Promise<void>((resolve) => this.acks.set(seq, resolve));
+    worker.postMessage({ ...msg, seq });
+    this.mailbox.doorbell.ringAlways();
+    return acked;
+  }
+
+  /** Flushes what it holds, leaves the registry, closes its connections. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      const worker = this.worker;
+      if (worker === undefined) return;
+      const done = new Promise<void>((resolve) => {
+        worker.on('message', (m: BridgeToHost) => m.type === 'stopped' && resolve());
+        worker.once('exit', () => resolve());
+      });
+      worker.postMessage({ type: 'stop', seq: ++this.seq, drain: true } satisfies ControlToWorker);
+      this.mailbox.doorbell.ringAlways();
+      await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+      await worker.terminate();
+      this.worker = undefined;
+    })();
+    return this.stopped;
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The entry of a host's bridge worker: maps the bridge's mailbox block, connects to both buses and
+ * runs the bridge until the host stops it.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Endpoint } from '../endpoint.js';
+import { Mailbox } from '../ring/mailbox.js';
+import { ActorState, BRIDGE_ID, BRIDGE_NAME, serializeError, type ControlToWorker } from '../protocol.js';
+import { Bridge } from './bridge.js';
+import type { BridgeBoot, BridgeToHost } from './bridge-protocol.js';
+
+const boot = workerData as BridgeBoot;
+const port = parentPort!;
+const post = (m: BridgeToHost): void => port.postMessage(m);
+const mailbox = new Mailbox(boot.self.block, boot.self.messagesBytes, boot.self.repliesBytes);
+const endpoint = new Endpoint({
+  id: BRIDGE_ID,
+  name: BRIDGE_NAME,
+  mailbox,
+  compressAbove: boot.compressAbove,
+  latencySampleEvery: boot.latencySampleEvery,
+  onBadFrame: (err) => post({ type: 'bus-event', event: 'bad-frame', detail: { from: 'ring' }, error: serializeError(err) }),
+});
+endpoint.setPeers(boot.peers);
+endpoint.setSubscriptions(boot.subscriptions);
+
+const bridge = new Bridge(endpoint, boot.options, {
+  directory: (actors, patterns) => post({ type: 'directory', actors, patterns }),
+  event: (event, detail, error) => post({ type: 'bus-event', event, detail, ...(error !== undefined ? { error } : {}) }),
+});
+const stats = setInterval(() => post({ type: 'bus-stats', counters: { ...bridge.counters } }), 250);
+
+port.on('message', (c: ControlToWorker) => {
+  switch (c.type) {
+    case 'peers': endpoint.setPeers(c.peers); break;
+    case 'down': endpoint.peerDown(c.id, c.reason, c.crashed); break;
+    case 'subscriptions': endpoint.setSubscriptions(c.subscriptions); break;
+    case 'stop':
+      clearInterval(stats);
+      void bridge.stop().then(() => {
+        post({ type: 'bus-stats', counters: { ...bridge.counters } });
+        post({ type: 'stopped' });
+        port.close();
+      });
+      break;
+  }
+  post({ type: 'ack', seq: c.seq });
+});
+
+mailbox.setState(ActorState.Running);
+bridge.start().then(
+  () => post({ type: 'ready' }),
+  (err: unknown) => post({ type: 'start-failed', error: serializeError(err) }),
+);
