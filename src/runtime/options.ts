@@ -30,6 +30,8 @@ export interface SystemOptions {
   staleClaimMs?: number;
   /** Every this many ms, one 'stats' log line with every actor's figures (for `dualbus top`); 0: never. */
   statsLogIntervalMs?: number;
+  /** The dual Redis bus to other hosts; without it the system is embedded in this process. */
+  bus?: BusOptions;
 }
 
 export interface SpawnOptions {

@@ -243,7 +243,7 @@ export class Bridge {
 
   // ------------------------------------------------------------------ in: Redis -> rings
 
-  private async deliver(m: BusMessage): Promise<void> {
+  private async deliver(m: BusMessage): Promise<void | 'later'> {
     this.counters.elReceived++;
     const ep = this.endpoint;
     if (m.kind === BusKind.Reply || m.kind === BusKind.ReplyError) {
@@ -257,9 +257,9 @@ export class Bridge {
       peer = ep.peer(m.address);
       if (peer.address !== undefined) throw new Error('not local'); // not ours: never forward in a loop
     } catch {
-      if (m.kind === BusKind.Ask && m.origin !== undefined) this.answer(m.origin, BusKind.ReplyError, serializeError(Object.assign(new Error(`host '${this.options.host}' runs no actor '${m.address}'`), { name: 'ActorNotFound', code: 'ActorNotFound' })));
-      else this.events.event('unroutable', { actor: m.address, reason: `host '${this.options.host}' runs no such actor` });
-      return;
+      // Not (yet) here: a host that restarts receives its stream before its actors are back. The
+      // entry stays pending and comes again (an ask's asker times out if the actor never comes).
+      return 'later';
     }
     if (m.kind === BusKind.Send) {
       await ep.sendAsync(peer, m.body, 60_000); // waits for room: never dropped
@@ -308,10 +308,16 @@ export class Bridge {
       const local = this.endpoint.localNames().filter((n) => n !== HOST_NAME && n !== BRIDGE_NAME);
       const patterns = this.endpoint.patternsExcept(BRIDGE_ID);
       await this.registry.beat(local, patterns);
-      this.hosts = await this.registry.others();
+      // A host that died keeps what it last published: its actors still get sends (they wait in
+      // its stream) and its patterns still route here, where market data for it is counted dropped.
+      const previous = new Map(this.hosts.map((h) => [h.host, h]));
+      this.hosts = (await this.registry.others()).map((h) => {
+        const before = previous.get(h.host);
+        return h.alive || before === undefined ? h : { ...h, actors: before.actors, patterns: before.patterns };
+      });
       for (const h of this.hosts) for (const a of h.actors) this.where.set(a, h.host);
       const actors = [...this.where.keys()].sort();
-      const remotePatterns = [...new Set(this.hosts.filter((h) => h.alive).flatMap((h) => h.patterns))].sort();
+      const remotePatterns = [...new Set(this.hosts.flatMap((h) => h.patterns))].sort();
       const directory = JSON.stringify([actors, remotePatterns, this.hosts.map((h) => [h.host, h.alive])]);
       if (directory !== this.lastDirectory) {
         this.lastDirectory = directory;

@@ -27,6 +27,9 @@ export interface EngineLogicOptions {
   dedupeWindow: number;
 }
 
+/** How soon entries left pending ('later') are read again. */
+const RETRY_DEFERRED_MS = 250;
+
 export interface EngineLogicCounters {
   received: number;
   handled: number;
@@ -48,12 +51,18 @@ export class EngineLogicConsumer {
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private lastClaim = 0;
+  /** When an entry was first left pending for a message that could not be delivered yet; 0: none. */
+  private deferredAt = 0;
 
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly options: EngineLogicOptions,
-    /** Runs once per idempotency key; the entry is acknowledged after it returns (or throws). */
-    private readonly handle: (m: BusMessage) => void | Promise<void>,
+    /**
+     * Runs once per idempotency key; the entry is acknowledged after it returns. 'later': this
+     * message cannot be delivered yet (its actor is not there yet): the entry stays pending and is
+     * read again from the backlog in a moment.
+     */
+    private readonly handle: (m: BusMessage) => void | 'later' | Promise<void | 'later'>,
     /** A frame that failed to decode: reported (and acknowledged, so it does not come back). */
     private readonly onRejected: (entryId: string, err: FrameError) => void,
     /** A Redis error while reading; the consumer retries after a pause. */
@@ -76,8 +85,10 @@ export class EngineLogicConsumer {
     while (this.running) {
       try {
         await this.ensureGroup();
-        if (backlog) {
-          backlog = (await this.readAndHandle('0')) > 0;
+        if (backlog || (this.deferredAt !== 0 && performance.now() - this.deferredAt >= RETRY_DEFERRED_MS)) {
+          backlog = false;
+          this.deferredAt = 0;
+          await this.readBacklog();
           continue;
         }
         if (performance.now() - this.lastClaim >= this.options.claimIdleMs / 2) {
@@ -106,13 +117,24 @@ export class EngineLogicConsumer {
     this.groupReady = true;
   }
 
-  /** Reads a batch (`>`: new entries; `0`: ours still pending); returns how many entries came. */
-  private async readAndHandle(from: '>' | '0'): Promise<number> {
+  /** Reads a batch of new entries (blocking up to 200 ms); returns how many came. */
+  private async readAndHandle(from: '>'): Promise<number> {
     const o = this.options;
-    const args: Array<string | number> = ['GROUP', o.group, o.consumer, 'COUNT', 256, ...(from === '>' ? ['BLOCK', 200] : []), 'STREAMS', o.stream, from];
-    const entries = streamEntries(await this.redis.callBuffer('XREADGROUP', ...args));
+    const entries = streamEntries(await this.redis.callBuffer('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', 256, 'BLOCK', 200, 'STREAMS', o.stream, from));
     await this.handleEntries(entries);
     return entries.length;
+  }
+
+  /** Everything pending on this consumer (delivered, not acknowledged), page by page. */
+  private async readBacklog(): Promise<void> {
+    const o = this.options;
+    let after = '0';
+    for (;;) {
+      const entries = streamEntries(await this.redis.callBuffer('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', 256, 'STREAMS', o.stream, after));
+      await this.handleEntries(entries);
+      if (entries.length < 256) return;
+      after = entries[entries.length - 1]![0].toString();
+    }
   }
 
   /** Entries another consumer took and never acknowledged for claimIdleMs: that consumer is gone. */
@@ -129,7 +151,6 @@ export class EngineLogicConsumer {
     const ids: string[] = [];
     for (const [rawId, fields] of entries) {
       const id = rawId.toString();
-      ids.push(id);
       this.counters.received++;
       let messages: BusMessage[];
       try {
@@ -141,19 +162,26 @@ export class EngineLogicConsumer {
       } catch (err) {
         this.counters.rejected++;
         this.onRejected(id, err instanceof FrameError ? err : new FrameError(String(err)));
+        ids.push(id); // acknowledged: it would be just as bad the next time
         continue;
       }
+      let complete = true;
       for (const m of messages) {
         if (this.seen.has(m.id)) {
           this.counters.duplicates++;
           continue;
         }
+        if ((await this.handle(m)) === 'later') {
+          complete = false;
+          continue;
+        }
         this.remember(m.id);
-        await this.handle(m);
         this.counters.handled++;
       }
+      if (complete) ids.push(id);
+      else this.deferredAt ||= performance.now();
     }
-    await this.redis.xack(this.options.stream, this.options.group, ...ids);
+    if (ids.length > 0) await this.redis.xack(this.options.stream, this.options.group, ...ids);
   }
 
   private remember(id: string): void {
