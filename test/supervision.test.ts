@@ -71,6 +71,8 @@ describe('failure detection and recovery', () => {
     expect(letter!.reason.message).toMatch(/code 9/);
     expect(logs.filter((l) => l.event === 'failed' && l.actor === 'f')).toHaveLength(3);
     expect(logs.find((l) => l.event === 'dead-letter')).toMatchObject({ actor: 'f', path: 'root/f', deliveries: 3, kind: 'ask' });
+    // The worker handles messages as soon as it is attached; the host marks it running when its 'ready' arrives.
+    await eventually(() => system.stats().actors.f!.restarts, (r) => r === 3);
     expect(system.stats().actors.f).toMatchObject({ restarts: 3, deadLetters: 1 });
   });
 
