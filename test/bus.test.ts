@@ -64,8 +64,8 @@ describe('the dual Redis bus between hosts', () => {
   it('two systems in two processes exchange send, ask and publish, with wildcard subscriptions across hosts', async () => {
     const b = await buses();
     const a = await Host.start('host-a', b, ['echo=echo']);
-    const hb = await Host.start('host-b', b, ['collector=collector', 'tally=tally']);
-    for (const name of ['collector', 'tally']) await eventually(() => a.call<boolean>({ cmd: 'knows?', name }), (k) => k, 10_000);
+    const hb = await Host.start('host-b', b, ['collector=collector', 'tally=tally', 'relay=record-relay']);
+    for (const name of ['collector', 'tally', 'relay']) await eventually(() => a.call<boolean>({ cmd: 'knows?', name }), (k) => k, 10_000);
     await eventually(() => hb.call<boolean>({ cmd: 'knows?', name: 'echo' }), (k) => k, 10_000);
     // ask across hosts, both ways
     expect(await a.call({ cmd: 'ask', to: 'collector', msg: { type: 'count?' } })).toBe(0);
@@ -79,6 +79,9 @@ describe('the dual Redis bus between hosts', () => {
     expect(await hb.call({ cmd: 'ask', to: 'tally', msg: { type: 'tally?' } })).toEqual({ count: 100, unique: 100, outOfOrder: 0, max: 99 });
     const got = await eventually(() => hb.call<any[]>({ cmd: 'ask', to: 'collector', msg: { type: 'dump?' } }), (g) => g.length === 1, 10_000);
     expect(got[0]).toMatchObject({ msg: { via: 'echo' } });
+    // binary records cross hosts as records: the receiver reads them in place (Tick.is holds)
+    for (let i = 1; i <= 3; i++) await a.call({ cmd: 'send-tick', to: 'relay', px: 100 * i, qty: 2 });
+    expect(await eventually(() => hb.call<any>({ cmd: 'ask', to: 'relay', msg: { type: 'sum?' } }), (r) => r.n === 3, 10_000)).toEqual({ sum: 1200, n: 3 });
     // publish: a wildcard subscription on host B sees host A's publishes, and not the others
     await hb.call({ cmd: 'subscribe', pattern: 'md.*.trade' });
     await eventually(() => a.call<any>({ cmd: 'stats?' }), () => true);

@@ -237,6 +237,22 @@ export class Endpoint {
     return all;
   }
 
+  /** Writes a payload already encoded elsewhere (a record's bytes from another host); false when full. */
+  sendEncoded(target: Peer, encoding: number, bytes: Uint8Array): boolean {
+    return this.write(target, target.mailbox.messages, Kind.Send, 0, undefined, encoding, 0, bytes);
+  }
+
+  /** Publishes a payload already encoded elsewhere, like `publish`. */
+  publishEncoded(topic: string, encoding: number, bytes: Uint8Array, options?: { exceptSelf: boolean }): boolean {
+    const t = this.encodeTopic(topic);
+    let all = true;
+    for (const target of this.route(topic)) {
+      if (options?.exceptSelf === true && target.id === this.id) continue;
+      if (!this.writeIfRunning(target, t, encoding, 0, bytes)) all = false;
+    }
+    return all;
+  }
+
   /** Names of the endpoints of this host (not the remote ones). */
   localNames(): string[] {
     return [...this.byName.keys()];

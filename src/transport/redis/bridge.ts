@@ -137,16 +137,20 @@ export class Bridge {
     let h;
     let address: string;
     let body: unknown;
+    let encoding: number | undefined;
     try {
       h = ep.readFrame(byte, frameBytes);
       address = ep.topicOf(h);
-      body = ep.decode(h);
-      if (h.encoding === Encoding.Record) body = (body as { toObject(): unknown }).toObject();
+      if (h.encoding === Encoding.Record) {
+        // A record travels as its bytes: this thread need not know its layout, the receiver does.
+        encoding = h.encoding;
+        body = ep.own.messages.u8.slice(h.payloadByte, h.payloadByte + h.payloadBytes);
+      } else body = ep.decode(h);
     } catch (err) {
       this.events.event('bad-frame', { from: 'ring' }, serializeError(err));
       return;
     }
-    if (h.kind === Kind.Publish) return this.publishOut(address, body);
+    if (h.kind === Kind.Publish) return this.publishOut(address, body, encoding);
     if (h.kind !== Kind.Send && h.kind !== Kind.Ask) {
       this.events.event('bad-frame', { from: 'ring', kind: h.kind }, serializeError(new FrameError(`kind ${h.kind} in the bridge's ring`)));
       return;
@@ -167,17 +171,17 @@ export class Bridge {
       this.events.event('unroutable', { actor: address, reason: 'no host runs it' });
       return;
     }
-    this.queue(this.outEl, host, { kind: BusKind.Send, address, id: this.nextId(), body }); // waits in its stream if the host is down
+    this.queue(this.outEl, host, { kind: BusKind.Send, address, id: this.nextId(), body, ...(encoding !== undefined ? { encoding } : {}) }); // waits in its stream if the host is down
   };
 
-  private publishOut(topic: string, body: unknown): void {
+  private publishOut(topic: string, body: unknown, encoding: number | undefined): void {
     for (const h of this.hosts) {
       if (!h.patterns.some((p) => matchTopic(p, topic))) continue;
       if (!h.alive) {
         this.counters.mdDropped++;
         continue;
       }
-      this.queue(this.outMd, h.host, { kind: BusKind.Publish, address: topic, id: this.nextId(), body });
+      this.queue(this.outMd, h.host, { kind: BusKind.Publish, address: topic, id: this.nextId(), body, ...(encoding !== undefined ? { encoding } : {}) });
     }
   }
 
@@ -262,7 +266,9 @@ export class Bridge {
       return 'later';
     }
     if (m.kind === BusKind.Send) {
-      await ep.sendAsync(peer, m.body, 60_000); // waits for room: never dropped
+      // Waits for room: never dropped.
+      if (m.encoding === undefined) await ep.sendAsync(peer, m.body, 60_000);
+      else while (!ep.sendEncoded(peer, m.encoding, m.body as Uint8Array)) await peer.mailbox.messages.waitForSpace(1000);
       return;
     }
     if (m.kind === BusKind.Ask && m.origin !== undefined) {
@@ -290,7 +296,8 @@ export class Bridge {
     for (const m of messages) {
       if (m.kind !== BusKind.Publish) continue;
       this.counters.mdReceived++;
-      this.endpoint.publish(m.address, m.body, { exceptSelf: true });
+      if (m.encoding === undefined) this.endpoint.publish(m.address, m.body, { exceptSelf: true });
+      else this.endpoint.publishEncoded(m.address, m.encoding, m.body as Uint8Array, { exceptSelf: true });
     }
   }
 

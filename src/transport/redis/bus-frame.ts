@@ -45,6 +45,12 @@ export interface BusMessage {
   body: unknown;
   /** For an ask and its reply: the host, endpoint and correlation id of the asker. */
   origin?: { host: string; from: number; corr: number };
+  /**
+   * Set when the body is a payload as the sender's ring held it (a binary record's bytes, layout id
+   * first): its frame encoding. The receiving host writes the bytes as they are; its actor, which
+   * defined the same layout, reads the record in place. Bridges never need the layout.
+   */
+  encoding?: number;
 }
 
 // Data only: no records, no extension types that construct classes.
@@ -57,7 +63,11 @@ export function encodeBusFrame(messages: readonly BusMessage[]): Buffer {
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!;
     if (!KINDS.has(m.kind)) throw new FrameError(`bus message kind ${m.kind} is not one of ${[...KINDS].join(', ')}`);
-    entries[i] = m.origin === undefined ? [m.kind, m.address, m.id, m.body] : [m.kind, m.address, m.id, m.body, m.origin.host, m.origin.from, m.origin.corr];
+    const o = m.origin;
+    entries[i] =
+      m.encoding !== undefined ? [m.kind, m.address, m.id, m.body, o?.host ?? null, o?.from ?? null, o?.corr ?? null, m.encoding]
+      : o === undefined ? [m.kind, m.address, m.id, m.body]
+      : [m.kind, m.address, m.id, m.body, o.host, o.from, o.corr];
   }
   const plain = packr.pack(entries);
   let body: Buffer = plain;
@@ -121,14 +131,19 @@ export function decodeBusFrame(frame: Uint8Array): BusMessage[] {
   const out = new Array<BusMessage>(count);
   for (let i = 0; i < count; i++) {
     const e = entries[i] as unknown;
-    if (!Array.isArray(e) || (e.length !== 4 && e.length !== 7) || !KINDS.has(e[0] as number) || typeof e[1] !== 'string' || typeof e[2] !== 'string') {
-      throw new FrameError(`bus frame entry ${i} is not [kind, address, id, payload(, host, from, corr)]`);
+    if (!Array.isArray(e) || (e.length !== 4 && e.length !== 7 && e.length !== 8) || !KINDS.has(e[0] as number) || typeof e[1] !== 'string' || typeof e[2] !== 'string') {
+      throw new FrameError(`bus frame entry ${i} is not [kind, address, id, payload(, host, from, corr(, encoding))]`);
     }
-    out[i] = { kind: e[0] as BusKind, address: e[1], id: e[2], body: e[3] };
-    if (e.length === 7) {
+    const m: BusMessage = { kind: e[0] as BusKind, address: e[1], id: e[2], body: e[3] };
+    if (e.length >= 7 && e[4] !== null) {
       if (typeof e[4] !== 'string' || !Number.isInteger(e[5]) || !Number.isInteger(e[6])) throw new FrameError(`bus frame entry ${i} has a malformed origin`);
-      out[i]!.origin = { host: e[4], from: e[5] as number, corr: e[6] as number };
+      m.origin = { host: e[4], from: e[5] as number, corr: e[6] as number };
     }
+    if (e.length === 8) {
+      if (!Number.isInteger(e[7]) || !(e[3] instanceof Uint8Array)) throw new FrameError(`bus frame entry ${i} has a malformed encoded payload`);
+      m.encoding = e[7] as number;
+    }
+    out[i] = m;
   }
   return out;
 }
