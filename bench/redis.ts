@@ -4,6 +4,7 @@
 // Prints a table and writes bench/results/redis.json.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import { Packr } from 'msgpackr';
 import { BusKind, decodeBusFrame, encodeBusFrame, type BusMessage } from '../src/transport/redis/bus-frame.js';
@@ -25,39 +26,33 @@ const msg = (i: number): BusMessage => ({ kind: BusKind.Publish, address: 'md.AA
 
 const md = await RedisServer.start();
 const el = await RedisServer.start({ durable: true });
+const elEverySec = await RedisServer.start({ durable: true, fsync: 'everysec' });
 const connect = (s: RedisServer) => new Redis(s.url, { maxRetriesPerRequest: null });
 
-async function pubsub(label: string, n: number, send: (pub: Redis, i: number) => number, count: (frame: Buffer) => number): Promise<number> {
+/** Publisher here, subscriber in its own thread (as on another host); msg/s until it saw them all. */
+async function pubsub(label: string, n: number, frames: boolean, send: (pub: Redis, i: number) => number): Promise<number> {
   const pub = connect(md);
-  const sub = connect(md);
-  let got = 0;
-  await sub.subscribe('bench');
-  sub.on('messageBuffer', (_ch: Buffer, frame: Buffer) => (got += count(frame)));
-  const t0 = performance.now();
+  const sub = new Worker(here('./redis-subscriber.js'), { workerData: { url: md.url, channel: 'bench', expect: n, frames } });
+  const done = new Promise<number>((resolve) => sub.on('message', (m: { done?: number }) => m.done !== undefined && resolve(m.done)));
+  await new Promise<void>((resolve) => sub.once('message', () => resolve()));
+  const t0 = performance.timeOrigin + performance.now();
   for (let i = 0; i < n; ) {
     i += send(pub, i);
-    if ((i & 0x3fff) < BATCH) await new Promise((r) => setImmediate(r)); // let replies and the subscriber in
+    if ((i & 0x3fff) < BATCH) await new Promise((r) => setImmediate(r)); // let replies in
   }
-  while (got < n) await sleep(1);
-  const rate = n / ((performance.now() - t0) / 1000);
+  const rate = n / (((await done) - t0) / 1000);
+  await sub.terminate();
   pub.disconnect();
-  sub.disconnect();
   process.stderr.write(`${label}: ${Math.round(rate)} msg/s\n`);
   return rate;
 }
 
 // Market data, pub/sub: raw ioredis (one PUBLISH per message, auto-pipelined) vs one bus frame per 256.
-const rawPubsub = await pubsub('raw ioredis publish', N_RAW, (pub, i) => (void pub.publish('bench', packr.pack(tick(i))), 1), () => 1);
-const batchedPubsub = await pubsub(
-  'dualbus frames over pub/sub',
-  N_BATCHED,
-  (pub, i) => {
-    const batch = Array.from({ length: BATCH }, (_, k) => msg(i + k));
-    void pub.publish('bench', encodeBusFrame(batch));
-    return BATCH;
-  },
-  (frame) => decodeBusFrame(frame).length,
-);
+const rawPubsub = await pubsub('raw ioredis publish', N_RAW, false, (pub, i) => (void pub.publish('bench', packr.pack(tick(i))), 1));
+const batchedPubsub = await pubsub('dualbus frames over pub/sub', N_BATCHED, true, (pub, i) => {
+  void pub.publish('bench', encodeBusFrame(Array.from({ length: BATCH }, (_, k) => msg(i + k))));
+  return BATCH;
+});
 
 // Market data, streams: one bus frame per 256 messages, XADD MAXLEN ~ and a blocking XREAD reader.
 async function streams(n: number): Promise<number> {
@@ -97,9 +92,9 @@ async function streams(n: number): Promise<number> {
 const batchedStreams = await streams(N_BATCHED);
 
 // Engine logic: frames of 256 into a durable stream, read by a consumer group, acknowledged.
-async function engineLogic(n: number): Promise<number> {
-  const w = connect(el);
-  const r = connect(el);
+async function engineLogic(server: RedisServer, n: number): Promise<number> {
+  const w = connect(server);
+  const r = connect(server);
   let handled = 0;
   const consumer = new EngineLogicConsumer(r, { stream: 'bench:el', group: 'g', consumer: 'c', maxLen: 1_000_000, claimIdleMs: 10_000, dedupeWindow: 100_000 }, () => { handled++; }, () => {}, () => {});
   consumer.start();
@@ -120,7 +115,8 @@ async function engineLogic(n: number): Promise<number> {
   process.stderr.write(`engine-logic with acks: ${Math.round(rate)} msg/s\n`);
   return rate;
 }
-const elRate = await engineLogic(N_EL);
+const elRate = await engineLogic(el, N_EL);
+const elRateEverySec = await engineLogic(elEverySec, N_EL);
 
 // Latency under low load: publish -> subscriber, one message at a time, 1 ms apart.
 async function latency(encode: (i: number, t: number) => Buffer, stampOf: (frame: Buffer) => number): Promise<ReturnType<typeof pct>> {
@@ -146,12 +142,14 @@ const busLat = await latency(
 
 await md.stop();
 await el.stop();
+await elEverySec.stop();
 
 const fmt = (r: number) => `${(r / 1e6).toFixed(2)} M/s`;
 const rows = [
-  ['market data, pub/sub', fmt(rawPubsub), fmt(batchedPubsub), `${(batchedPubsub / rawPubsub).toFixed(1)}x`],
-  ['market data, streams (XADD MAXLEN ~, XREAD)', '', fmt(batchedStreams), `${(batchedStreams / rawPubsub).toFixed(1)}x`],
-  ['engine logic, stream + group + XACK', '', fmt(elRate), ''],
+  ['market data, pub/sub (subscriber in its own thread)', fmt(rawPubsub), fmt(batchedPubsub), `${(batchedPubsub / rawPubsub).toFixed(1)}x`],
+  ['market data, streams (XADD MAXLEN ~, XREAD; reader in the same thread)', '', fmt(batchedStreams), `${(batchedStreams / rawPubsub).toFixed(1)}x`],
+  ['engine logic, stream + group + XACK, appendfsync always', '', fmt(elRate), ''],
+  ['engine logic, stream + group + XACK, appendfsync everysec', '', fmt(elRateEverySec), ''],
   ['publish -> subscriber µs p50/p99 (low load)', `${rawLat.p50} / ${rawLat.p99}`, `${busLat.p50} / ${busLat.p99}`, `${(busLat.p50 / rawLat.p50).toFixed(2)}x`],
 ];
 console.log(`\nRedis bus building blocks (Node ${process.version}, ${os.cpus().length} cores, redis-server ${BATCH} messages per frame)\n`);
@@ -163,7 +161,7 @@ const out = here('../../bench/results/redis.json');
 writeFileSync(
   out,
   JSON.stringify(
-    { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, quick, batch: BATCH, rawPubsubPerSec: rawPubsub, batchedPubsubPerSec: batchedPubsub, batchedStreamsPerSec: batchedStreams, engineLogicPerSec: elRate, latencyUs: { raw: rawLat, bus: busLat } },
+    { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, quick, batch: BATCH, rawPubsubPerSec: rawPubsub, batchedPubsubPerSec: batchedPubsub, batchedStreamsPerSec: batchedStreams, engineLogicPerSec: elRate, engineLogicEverySecPerSec: elRateEverySec, latencyUs: { raw: rawLat, bus: busLat } },
     null,
     2,
   ),

@@ -42,12 +42,16 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     readonly dir: string,
-    private readonly durable: boolean,
+    private readonly fsync: 'always' | 'everysec' | undefined,
   ) {}
 
-  /** durable: append-only file with fsync on every write, so a SIGKILL loses nothing acknowledged. */
-  static async start(options: { durable?: boolean } = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'dualbus-redis-')), options.durable ?? false);
+  /**
+   * durable: an append-only file, fsynced on every write ('always': a SIGKILL loses nothing Redis
+   * acknowledged) or once a second ('everysec', Redis's usual setting: up to a second lost).
+   */
+  static async start(options: { durable?: boolean; fsync?: 'always' | 'everysec' } = {}): Promise<RedisServer> {
+    const fsync = options.durable === true ? (options.fsync ?? 'always') : undefined;
+    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'dualbus-redis-')), fsync);
     await server.launch();
     return server;
   }
@@ -59,7 +63,7 @@ export class RedisServer {
   /** Starts it again on the same port and data directory (after kill). */
   async launch(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--daemonize', 'no', '--protected-mode', 'no'];
-    args.push(...(this.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
+    args.push(...(this.fsync !== undefined ? ['--appendonly', 'yes', '--appendfsync', this.fsync] : ['--appendonly', 'no']));
     const proc = spawn('redis-server', args, { stdio: 'ignore' });
     this.proc = proc;
     this.exited = new Promise((resolve) => proc.once('exit', () => resolve()));

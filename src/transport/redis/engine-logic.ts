@@ -48,6 +48,8 @@ export async function appendFrame(redis: Redis | Cluster, stream: string, maxLen
 export class EngineLogicConsumer {
   readonly counters: EngineLogicCounters = { received: 0, handled: 0, duplicates: 0, rejected: 0, claimed: 0 };
   private readonly seen = new Set<string>();
+  private readonly order: string[] = [];
+  private oldest = 0;
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private lastClaim = 0;
@@ -184,13 +186,15 @@ export class EngineLogicConsumer {
     if (ids.length > 0) await this.redis.xack(this.options.stream, this.options.group, ...ids);
   }
 
+  /** Remembers an id, forgetting the oldest beyond the window (a ring of ids: O(1) however many came). */
   private remember(id: string): void {
-    this.seen.add(id);
-    if (this.seen.size > this.options.dedupeWindow) {
-      // A Set iterates in insertion order: forget the oldest.
-      const oldest = this.seen.values().next().value as string;
-      this.seen.delete(oldest);
+    const slot = this.order.length < this.options.dedupeWindow ? this.order.length : this.oldest;
+    if (slot < this.order.length) {
+      this.seen.delete(this.order[slot]!);
+      this.oldest = (this.oldest + 1) % this.options.dedupeWindow;
     }
+    this.order[slot] = id;
+    this.seen.add(id);
   }
 }
 
