@@ -24,16 +24,16 @@ function client(s: RedisServer): Redis {
   return r;
 }
 
-const options = (consumer: string, claimIdleMs = 5000): EngineLogicOptions => ({ stream: 'test:el:host-b', group: 'dualbus', consumer, maxLen: 1_000_000, claimIdleMs, dedupeWindow: 1_000_000 });
+const options = (consumer: string, claimIdleMs = 5000, dedupeWindow = 1_000_000): EngineLogicOptions => ({ stream: 'test:el:host-b', group: 'dualbus', consumer, maxLen: 1_000_000, claimIdleMs, dedupeWindow });
 const batch = (from: number, n: number): BusMessage[] =>
   Array.from({ length: n }, (_, i) => ({ kind: BusKind.Send, address: 'risk', id: `host-a:${from + i}`, body: { seq: from + i } }));
 
-function consume(redis: Redis, consumer: string, claimIdleMs?: number) {
+function consume(redis: Redis, consumer: string, claimIdleMs?: number, dedupeWindow?: number) {
   const handled = new Map<string, number>();
   const rejected: string[] = [];
   const c = new EngineLogicConsumer(
     redis,
-    options(consumer, claimIdleMs),
+    options(consumer, claimIdleMs, dedupeWindow),
     (m) => void handled.set(m.id, (handled.get(m.id) ?? 0) + 1),
     (_id, err) => rejected.push(err.message),
     () => {},
@@ -107,5 +107,18 @@ describe('the engine-logic bus (Redis streams, consumer groups)', () => {
     expect(c.counters.rejected).toBe(5);
     expect(rejected.join('\n')).toMatch(/not 'DBUS'[\s\S]*checksum mismatch[\s\S]*version 7[\s\S]*checksum mismatch[\s\S]*no 'f' field/);
     expect(await producer.xpending('test:el:host-b', 'dualbus')).toEqual([0, null, null, null]);
+  });
+
+  it('recognises a redelivered id within its dedupe window (the most recent ids), and only there', async () => {
+    const redis = await server();
+    const producer = client(redis);
+    const { c, handled } = consume(client(redis), 'b-1', 5000, 10);
+    await appendFrame(producer, 'test:el:host-b', 1000, encodeBusFrame(batch(0, 20)));
+    await appendFrame(producer, 'test:el:host-b', 1000, encodeBusFrame(batch(15, 5))); // the last 10 include these: duplicates
+    await appendFrame(producer, 'test:el:host-b', 1000, encodeBusFrame(batch(0, 2))); // long forgotten: handled again
+    await eventually(() => c.counters.handled + c.counters.duplicates, (n) => n === 27, 10_000);
+    expect(c.counters).toMatchObject({ handled: 22, duplicates: 5 });
+    expect(handled.get('host-a:0')).toBe(2);
+    expect(handled.get('host-a:15')).toBe(1);
   });
 });
