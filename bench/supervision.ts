@@ -36,7 +36,8 @@ async function recovery(kind: 'uncaught exception' | 'terminated (system.kill)')
   const r = system.ref<typeof import('./actors/recoverer.js').default>('r');
   const samples: number[] = [];
   for (let i = 0; i < CRASHES; i++) {
-    await sleep(250); // let the standby worker for the next restart load
+    // The standby worker for the next restart must have loaded: that is what makes a restart fast.
+    await waitFor(() => system.stats().actors.r!.standby === 'ready', 10_000, 'the standby worker');
     const restarts = system.stats().actors.r!.restarts;
     let t0: number;
     if (kind === 'uncaught exception') {

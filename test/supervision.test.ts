@@ -295,6 +295,10 @@ describe('state and observation', () => {
     const { system } = await start();
     const f = await system.spawn('f', fixture('flaky'), FAST);
     expect(system.stats().actors.f!.path).toBe('$spawned/f');
+    await eventually(() => system.stats().actors.f!.standby, (s) => s === 'ready'); // a loaded worker waits to take over
+    const cold = await system.spawn('cold', fixture('flaky'), { standby: false });
+    expect(system.stats().actors.cold!.standby).toBe('none');
+    await system.stop(cold.name);
     f.send({ type: 'fail', how: 'uncaught', n: 0 });
     await eventually(() => system.stats().actors.f!.restarts, (r) => r === 1);
     expect(await f.ask({ type: 'ping' })).toBe('pong');

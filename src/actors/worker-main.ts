@@ -39,6 +39,7 @@ try {
 }
 
 port.once('message', (m: AttachMessage) => void attach(m));
+post({ type: 'loaded' });
 
 async function attach(m: AttachMessage): Promise<void> {
   const mailbox = new Mailbox(m.self.block, m.self.messagesBytes, m.self.repliesBytes);

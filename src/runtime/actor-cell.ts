@@ -65,6 +65,7 @@ export class ActorCell {
   private worker: Worker | undefined;
   private exited: Promise<number> = Promise.resolve(0);
   private standby: Worker | undefined;
+  private standbyLoaded = false;
   private expectingExit = false;
   private failure: SerializedError | undefined;
   private killedFor: string | undefined;
@@ -110,6 +111,7 @@ export class ActorCell {
     this.mailbox.setState(ActorState.Starting);
     const worker = this.standby ?? this.newWorker();
     this.standby = undefined;
+    this.standbyLoaded = false;
     this.worker = worker;
     this.exited = new Promise((resolve) => worker.once('exit', resolve));
     const attach: AttachMessage = {
@@ -190,6 +192,11 @@ export class ActorCell {
     return true;
   }
 
+  /** 'ready': a loaded standby waits to take over; 'loading': it is still loading; 'none': restarts start cold. */
+  standbyState(): 'none' | 'loading' | 'ready' {
+    return this.standby === undefined ? 'none' : this.standbyLoaded ? 'ready' : 'loading';
+  }
+
   /** The cell is retired for good: no worker will read its mailbox again. */
   async dispose(): Promise<void> {
     this.mailbox.setState(ActorState.Stopped);
@@ -233,6 +240,9 @@ export class ActorCell {
     });
     w.once('exit', () => {
       if (this.standby === w) this.standby = undefined;
+    });
+    w.on('message', (m: ControlFromWorker) => {
+      if (m.type === 'loaded' && this.standby === w) this.standbyLoaded = true;
     });
     return w;
   }

@@ -41,10 +41,12 @@ export interface ActorStats {
   mttrMs: number | undefined;
   /** Messages taken out after failing maxDeliveries times. */
   deadLetters: number;
+  /** The worker waiting to replace this one: 'ready' (a restart takes milliseconds), 'loading', or 'none'. */
+  standby: 'none' | 'loading' | 'ready';
 }
 
 /** What the supervision side knows of an actor, merged into its stats. */
-export type SupervisionStats = Pick<ActorStats, 'state' | 'path' | 'messagesPerSec' | 'uptimeMs' | 'restarts' | 'uptimePct' | 'mttrMs' | 'deadLetters'>;
+export type SupervisionStats = Pick<ActorStats, 'state' | 'path' | 'messagesPerSec' | 'uptimeMs' | 'restarts' | 'uptimePct' | 'mttrMs' | 'deadLetters' | 'standby'>;
 
 /** Reads one endpoint's counters from its shared mailbox block, without asking its thread. */
 export function readStats(mailbox: Mailbox, supervision: SupervisionStats): ActorStats {

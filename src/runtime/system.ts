@@ -326,6 +326,7 @@ export class System extends EventEmitter {
         uptimePct: Math.round((a?.uptimePct ?? 0) * 1000) / 1000,
         mttrMs: a?.mttrMs === undefined ? undefined : Math.round(a.mttrMs * 1000) / 1000,
         deadLetters: cell.deadLetters,
+        standby: cell.standbyState(),
       });
     }
     const h = readCounters(this.endpoint.own);

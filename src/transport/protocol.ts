@@ -110,6 +110,8 @@ export type ControlFromWorker =
   | { type: 'init-failed'; error: SerializedError }
   | { type: 'event'; event: ActorEventName; error?: SerializedError; detail?: Record<string, unknown> }
   | { type: 'snapshot'; data: unknown }
+  /** The actor module is loaded: a standby is ready to take over. */
+  | { type: 'loaded' }
   | { type: 'stopped' };
 
 export type ActorEventName = 'handler-error' | 'bad-frame' | 'log-suppressed' | 'stop-hook-error' | 'snapshot-error' | 'stale-claim';
