@@ -126,6 +126,27 @@ describe('the dual Redis bus between hosts', () => {
     expect(await hb.call({ cmd: 'ask', to: 'echo', msg: { type: 'echo', value: 'still here' } })).toBe('still here');
   }, 60_000);
 
+  it('a consumer host killed: the entries it had taken and not acknowledged are claimed by its next process', async () => {
+    const b = await buses();
+    const a = await Host.start('host-a', b);
+    const first = await Host.start('host-b', b, ['tally=slow-tally@1024']);
+    await eventually(() => a.call<boolean>({ cmd: 'knows?', name: 'tally' }), (k) => k, 10_000);
+    await a.call({ cmd: 'send-many', to: 'tally', from: 0, count: 400 });
+    // The slow actor's small mailbox fills (400 messages take it 2 s): host B's bridge holds stream
+    // entries it has read and cannot deliver yet. (No ask to look: it would queue behind them.)
+    await new Promise((r) => setTimeout(r, 500));
+    await first.kill();
+    const raw = new Redis(b.el.url);
+    cleanups.push(() => void raw.disconnect());
+    const [pending] = (await raw.xpending(`${b.cluster}:el:host-b`, 'dualbus')) as [number];
+    expect(pending).toBeGreaterThan(0);
+    const next = await Host.start('host-b', b, ['tally=tally']);
+    const stats = await eventually(() => next.call<any>({ cmd: 'stats?' }), (s) => s.bus.claimed > 0, 15_000);
+    expect(stats.bus.claimed).toBeGreaterThan(0);
+    const t = await eventually(() => next.call<any>({ cmd: 'ask', to: 'tally', msg: { type: 'tally?' } }), (x) => x.max === 399, 15_000);
+    expect(t.outOfOrder).toBe(0);
+  }, 60_000);
+
   it('a host that dies leaves the registry: asks to it fail fast, market data to it is counted as dropped, sends wait for it', async () => {
     const b = await buses();
     const a = await Host.start('host-a', b);

@@ -23,7 +23,7 @@ export interface BusLinkEnv {
 export class BusLink {
   readonly mailbox = Mailbox.create(BRIDGE_MAILBOX_BYTES, BRIDGE_REPLIES_BYTES);
   readonly entry: PeerEntry = { id: BRIDGE_ID, name: BRIDGE_NAME, block: this.mailbox.block, messagesBytes: BRIDGE_MAILBOX_BYTES, repliesBytes: BRIDGE_REPLIES_BYTES };
-  counters: BridgeCounters = { elSent: 0, elReceived: 0, mdSent: 0, mdReceived: 0, mdDropped: 0, rejected: 0, inflightFrames: 0 };
+  counters: BridgeCounters = { elSent: 0, elReceived: 0, mdSent: 0, mdReceived: 0, mdDropped: 0, rejected: 0, inflightFrames: 0, claimed: 0 };
   private worker: Worker | undefined;
   private readonly acks = new Map<number, () => void>();
   private seq = 0;

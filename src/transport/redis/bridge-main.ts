@@ -28,7 +28,8 @@ const bridge = new Bridge(endpoint, boot.options, {
   directory: (actors, patterns) => post({ type: 'directory', actors, patterns }),
   event: (event, detail, error) => post({ type: 'bus-event', event, detail, ...(error !== undefined ? { error } : {}) }),
 });
-const stats = setInterval(() => post({ type: 'bus-stats', counters: { ...bridge.counters } }), 250);
+const figures = () => ({ ...bridge.counters, claimed: bridge.claimed() });
+const stats = setInterval(() => post({ type: 'bus-stats', counters: figures() }), 250);
 
 port.on('message', (c: ControlToWorker) => {
   switch (c.type) {
@@ -38,7 +39,7 @@ port.on('message', (c: ControlToWorker) => {
     case 'stop':
       clearInterval(stats);
       void bridge.stop().then(() => {
-        post({ type: 'bus-stats', counters: { ...bridge.counters } });
+        post({ type: 'bus-stats', counters: figures() });
         post({ type: 'stopped' });
         port.close();
       });

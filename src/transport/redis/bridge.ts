@@ -22,6 +22,8 @@ export interface BridgeCounters {
   rejected: number;
   /** Engine-logic frames waiting for Redis to acknowledge them. */
   inflightFrames: number;
+  /** Engine-logic entries taken over from a consumer that died (XAUTOCLAIM). */
+  claimed: number;
 }
 
 export interface BridgeEvents {
@@ -43,7 +45,7 @@ export interface BridgeEvents {
  * In: its engine-logic consumer and market-data subscription deliver into the local actors' rings.
  */
 export class Bridge {
-  readonly counters: BridgeCounters = { elSent: 0, elReceived: 0, mdSent: 0, mdReceived: 0, mdDropped: 0, rejected: 0, inflightFrames: 0 };
+  readonly counters: BridgeCounters = { elSent: 0, elReceived: 0, mdSent: 0, mdReceived: 0, mdDropped: 0, rejected: 0, inflightFrames: 0, claimed: 0 };
   private readonly keys;
   private readonly el: Redis | Cluster;
   private readonly elRead: Redis | Cluster;
@@ -98,11 +100,22 @@ export class Bridge {
     this.loop = this.run();
   }
 
+  /** Entries this host's consumer took over from a consumer that died. */
+  claimed(): number {
+    return this.consumer.counters.claimed;
+  }
+
   async stop(): Promise<void> {
     this.running = false;
     clearInterval(this.beatTimer);
     this.endpoint.own.doorbell.ringAlways();
     await this.loop;
+    // What actors sent before the stop is handed to Redis before the connections close (5 s at most).
+    const until = performance.now() + 5000;
+    while ((this.counters.inflightFrames > 0 || this.retry.length > 0) && performance.now() < until) {
+      this.flush();
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await this.consumer.stop();
     await this.registry.leave().catch(() => {});
     for (const c of [this.el, this.elRead, this.md, this.mdSub]) c.disconnect();
