@@ -62,8 +62,13 @@ export class Bridge {
   private beatTimer: ReturnType<typeof setInterval> | undefined;
   private outEl = new Map<string, BusMessage[]>();
   private outMd = new Map<string, BusMessage[]>();
-  /** Frames Redis did not take (it was away): sent again, in order, before anything newer. */
-  private readonly retry: Array<{ host: string; frame: Buffer; count: number }> = [];
+  /**
+   * Engine-logic frames per destination host, oldest first. One frame per host is in flight at a
+   * time, so a frame Redis refused (it went away) is sent again before anything newer to that host:
+   * order per host holds across a Redis restart.
+   */
+  private readonly elQueues = new Map<string, Array<{ frame: Buffer; count: number }>>();
+  private readonly elBusy = new Set<string>();
   private lastDirectory = '';
 
   constructor(
@@ -112,7 +117,7 @@ export class Bridge {
     await this.loop;
     // What actors sent before the stop is handed to Redis before the connections close (5 s at most).
     const until = performance.now() + 5000;
-    while ((this.counters.inflightFrames > 0 || this.retry.length > 0) && performance.now() < until) {
+    while (this.counters.inflightFrames > 0 && performance.now() < until) {
       this.flush();
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -128,7 +133,7 @@ export class Bridge {
     while (this.running) {
       this.endpoint.drainReplies(); // answers to asks this bridge made for remote askers
       // Backpressure: while Redis holds too many frames unacknowledged, leave the ring to fill.
-      const room = this.counters.inflightFrames < this.options.maxInflightFrames && this.retry.length === 0;
+      const room = this.counters.inflightFrames < this.options.maxInflightFrames;
       const n = room ? own.messages.drain(this.onFrame, this.options.batchMax * 8) : 0;
       this.flush();
       if (n > 0) {
@@ -206,10 +211,6 @@ export class Bridge {
   }
 
   private flush(): void {
-    while (this.retry.length > 0 && this.counters.inflightFrames < this.options.maxInflightFrames) {
-      const r = this.retry.shift()!;
-      this.appendEl(r.host, r.frame, r.count);
-    }
     for (const host of [...this.outEl.keys()]) this.flushOne(this.outEl, host);
     for (const host of [...this.outMd.keys()]) this.flushOne(this.outMd, host);
   }
@@ -236,20 +237,35 @@ export class Bridge {
   }
 
   private appendEl(host: string, frame: Buffer, count: number): void {
+    let queue = this.elQueues.get(host);
+    if (queue === undefined) this.elQueues.set(host, (queue = []));
+    queue.push({ frame, count });
     this.counters.inflightFrames++;
+    this.pump(host);
+  }
+
+  /** Sends the oldest frame for `host` once the one before it is acknowledged by Redis. */
+  private pump(host: string): void {
+    const queue = this.elQueues.get(host);
+    if (queue === undefined || queue.length === 0 || this.elBusy.has(host)) return;
+    this.elBusy.add(host);
+    const { frame, count } = queue[0]!;
     const stream = this.keys.stream(host);
     appendFrame(this.el, stream, this.options.streamMaxLen, frame)
       .then(() => this.el.pexpire(stream, this.options.streamTtlMs))
       .then(
         () => {
+          queue.shift();
           this.counters.inflightFrames--;
           this.counters.elSent += count;
+          this.elBusy.delete(host);
+          this.pump(host);
+          if (this.counters.inflightFrames < this.options.maxInflightFrames) this.endpoint.own.doorbell.ringAlways();
         },
         () => {
-          // Redis is away: this frame again, later (the same ids, so a frame that did land is handled once).
-          this.counters.inflightFrames--;
-          this.retry.push({ host, frame, count });
-          setTimeout(() => this.endpoint.own.doorbell.ringAlways(), 50);
+          // Redis is away: the same frame again shortly (the same ids, so a frame that did land is handled once).
+          this.elBusy.delete(host);
+          setTimeout(() => this.pump(host), 50);
         },
       );
   }
