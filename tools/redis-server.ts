@@ -26,11 +26,11 @@ function ping(port: number): Promise<boolean> {
       data += d.toString();
       if (data.includes('\r\n')) {
         c.end();
-        resolve(data.startsWith('+PONG'));
+        resolve(data.startsWith('+PONG') || data.startsWith('-NOAUTH')); // up, and asking for a password
       }
     });
     c.on('error', () => resolve(false));
-    c.on('close', () => resolve(data.startsWith('+PONG')));
+    c.on('close', () => resolve(data.startsWith('+PONG') || data.startsWith('-NOAUTH')));
     c.on('connect', () => c.write('PING\r\n'));
   });
 }
@@ -43,15 +43,16 @@ export class RedisServer {
     readonly port: number,
     readonly dir: string,
     private readonly fsync: 'always' | 'everysec' | undefined,
+    readonly password: string | undefined,
   ) {}
 
   /**
    * durable: an append-only file, fsynced on every write ('always': a SIGKILL loses nothing Redis
    * acknowledged) or once a second ('everysec', Redis's usual setting: up to a second lost).
    */
-  static async start(options: { durable?: boolean; fsync?: 'always' | 'everysec' } = {}): Promise<RedisServer> {
+  static async start(options: { durable?: boolean; fsync?: 'always' | 'everysec'; password?: string } = {}): Promise<RedisServer> {
     const fsync = options.durable === true ? (options.fsync ?? 'always') : undefined;
-    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'dualbus-redis-')), fsync);
+    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'dualbus-redis-')), fsync, options.password);
     await server.launch();
     return server;
   }
@@ -64,6 +65,7 @@ export class RedisServer {
   async launch(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--daemonize', 'no', '--protected-mode', 'no'];
     args.push(...(this.fsync !== undefined ? ['--appendonly', 'yes', '--appendfsync', this.fsync] : ['--appendonly', 'no']));
+    if (this.password !== undefined) args.push('--requirepass', this.password);
     const proc = spawn('redis-server', args, { stdio: 'ignore' });
     this.proc = proc;
     this.exited = new Promise((resolve) => proc.once('exit', () => resolve()));

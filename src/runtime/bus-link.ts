@@ -4,7 +4,7 @@ import { Mailbox } from '../transport/ring/mailbox.js';
 import { BRIDGE_ID, BRIDGE_NAME, type ControlToWorker, type PeerEntry, type SerializedError, type SubscriptionEntry } from '../transport/protocol.js';
 import type { BridgeCounters } from '../transport/redis/bridge.js';
 import type { BridgeBoot, BridgeToHost } from '../transport/redis/bridge-protocol.js';
-import type { ResolvedBusOptions } from '../transport/redis/config.js';
+import type { RedisTarget, ResolvedBusOptions } from '../transport/redis/config.js';
 
 const BRIDGE_MAIN = new URL('../transport/redis/bridge-main.js', import.meta.url);
 const BRIDGE_MAILBOX_BYTES = 1 << 22;
@@ -47,7 +47,12 @@ export class BusLink {
     const worker = new Worker(BRIDGE_MAIN, { workerData: boot, name: `dualbus:bridge:${this.options.host}` });
     this.worker = worker;
     worker.on('error', (err) => this.env.onEvent('bridge-crashed', {}, { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}) }));
+    let timer: ReturnType<typeof setTimeout> | undefined;
     await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new DualbusError('BusUnavailable', `no answer within ${this.options.startTimeoutMs} ms from market-data ${describeTarget(this.options.marketData)} and engine-logic ${describeTarget(this.options.engineLogic)}`)),
+        this.options.startTimeoutMs,
+      );
       worker.on('message', (m: BridgeToHost) => {
         switch (m.type) {
           case 'ready': resolve(); break;
@@ -59,7 +64,7 @@ export class BusLink {
         }
       });
       worker.once('exit', (code) => reject(new DualbusError('BusUnavailable', `the bridge worker exited with code ${code} while starting`)));
-    });
+    }).finally(() => clearTimeout(timer));
   }
 
   /** A control message (peers, subscriptions...), resolved on the bridge's ack. */
@@ -90,4 +95,11 @@ export class BusLink {
     })();
     return this.stopped;
   }
+}
+
+/** Where a bus is, for an error message (never its password). */
+function describeTarget(t: RedisTarget): string {
+  if (typeof t === 'string') return t.replace(/\/\/[^@/]*@/, '//');
+  if ('cluster' in t) return 'a Redis Cluster';
+  return `${t.host ?? '127.0.0.1'}:${t.port ?? 6379}`;
 }

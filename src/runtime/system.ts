@@ -582,7 +582,14 @@ export class System extends EventEmitter {
   /** @internal createSystem: connects the bridge (before any actor starts). */
   async startBus(): Promise<void> {
     if (this.options.bus === undefined) return;
-    const bus = new BusLink(resolveBusOptions(this.options.bus, this.name), {
+    let options;
+    try {
+      options = resolveBusOptions(this.options.bus, this.name);
+    } catch (err) {
+      await this.shutdown();
+      throw err;
+    }
+    const bus = new BusLink(options, {
       peers: () => this.allPeers(),
       subscriptions: () => this.routedSubscriptions(),
       compressAbove: this.options.compressAbove,

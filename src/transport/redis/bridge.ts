@@ -97,6 +97,8 @@ export class Bridge {
 
   async start(): Promise<void> {
     this.running = true;
+    // Both buses must answer before the host counts as started (a ping each; ioredis queues it until connected).
+    await Promise.all([this.el.ping(), this.md.ping().catch(() => this.mdSub.ping())]);
     await this.heartbeat();
     this.beatTimer = setInterval(() => void this.heartbeat(), this.options.heartbeatMs);
     await this.mdSub.subscribe(this.keys.channel(this.options.host));

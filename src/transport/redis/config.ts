@@ -29,6 +29,8 @@ export interface BusOptions {
   maxInflightFrames?: number;
   /** The most messages packed into one bus frame. */
   batchMax?: number;
+  /** createSystem fails with BusUnavailable when the buses do not answer within this long. */
+  startTimeoutMs?: number;
 }
 
 export type ResolvedBusOptions = Required<Omit<BusOptions, 'marketData' | 'engineLogic'>> & { marketData: RedisTarget; engineLogic: RedisTarget };
@@ -43,9 +45,10 @@ export const BUS_DEFAULTS = Object.freeze({
   claimIdleMs: 5_000,
   maxInflightFrames: 64,
   batchMax: 256,
+  startTimeoutMs: 10_000,
 });
 
-const KEYS = new Set(['marketData', 'engineLogic', 'cluster', 'host', 'heartbeatMs', 'streamMaxLen', 'streamTtlMs', 'claimIdleMs', 'maxInflightFrames', 'batchMax']);
+const KEYS = new Set(['marketData', 'engineLogic', 'cluster', 'host', 'heartbeatMs', 'streamMaxLen', 'streamTtlMs', 'claimIdleMs', 'maxInflightFrames', 'batchMax', 'startTimeoutMs']);
 
 export function resolveBusOptions(given: BusOptions, systemName: string): ResolvedBusOptions {
   if (typeof given !== 'object' || given === null) throw new InvalidOption('bus', 'an object', given);
@@ -59,7 +62,7 @@ export function resolveBusOptions(given: BusOptions, systemName: string): Resolv
   for (const k of ['cluster', 'host'] as const) {
     if (typeof o[k] !== 'string' || o[k] === '' || /[\s:*?[\]]/.test(o[k])) throw new InvalidOption(`bus.${k}`, "a non-empty name without spaces, ':' or glob characters", o[k]);
   }
-  for (const k of ['heartbeatMs', 'streamMaxLen', 'streamTtlMs', 'claimIdleMs', 'maxInflightFrames', 'batchMax'] as const) {
+  for (const k of ['heartbeatMs', 'streamMaxLen', 'streamTtlMs', 'claimIdleMs', 'maxInflightFrames', 'batchMax', 'startTimeoutMs'] as const) {
     if (!(Number.isInteger(o[k]) && o[k] > 0)) throw new InvalidOption(`bus.${k}`, 'a positive integer', o[k]);
   }
   if (o.batchMax > 0xffff) throw new InvalidOption('bus.batchMax', 'at most 65535', o.batchMax);
