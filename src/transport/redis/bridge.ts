@@ -327,8 +327,12 @@ export class Bridge {
     for (const m of messages) {
       if (m.kind !== BusKind.Publish) continue;
       this.counters.mdReceived++;
-      if (m.encoding === undefined) this.endpoint.publish(m.address, m.body, { exceptSelf: true });
-      else this.endpoint.publishEncoded(m.address, m.encoding, m.body as Uint8Array, { exceptSelf: true });
+      // A local subscriber whose mailbox is full loses it: counted there (overflows) and here.
+      const all =
+        m.encoding === undefined
+          ? this.endpoint.publish(m.address, m.body, { exceptSelf: true })
+          : this.endpoint.publishEncoded(m.address, m.encoding, m.body as Uint8Array, { exceptSelf: true });
+      if (!all) this.counters.mdDropped++;
     }
   }
 
