@@ -194,6 +194,15 @@ export class Endpoint {
 
   /** Sends an ask; resolves with the reply, rejects with AskTimeout, ActorCrashed, RemoteError... */
   ask(target: Peer, value: unknown, timeoutMs: number): Promise<unknown> {
+    return this.askWith(target, timeoutMs, () => this.encoder.encode(value));
+  }
+
+  /** An ask whose payload was encoded elsewhere (a record's bytes from another host). */
+  askEncoded(target: Peer, encoding: number, bytes: Uint8Array, timeoutMs: number): Promise<unknown> {
+    return this.askWith(target, timeoutMs, () => ({ encoding, flags: 0, bytes }));
+  }
+
+  private askWith(target: Peer, timeoutMs: number, encode: () => { encoding: number; flags: number; bytes: Uint8Array }): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const corr = this.nextCorr();
       const timer = setTimeout(() => {
@@ -201,7 +210,7 @@ export class Endpoint {
       }, timeoutMs);
       this.asks.set(corr, { resolve, reject, timer, target: target.id });
       try {
-        const enc = this.encoder.encode(value);
+        const enc = encode();
         if (this.write(target, target.mailbox.messages, Kind.Ask, corr, undefined, enc.encoding, enc.flags, enc.bytes)) {
           this.own.addStat(STAT_ASKS_SENT, 1);
           return;

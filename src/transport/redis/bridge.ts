@@ -184,7 +184,7 @@ export class Bridge {
         ep.replyError(h.from, h.corr, Object.assign(new Error(why), { name: 'HostUnreachable', code: 'HostUnreachable' }));
         return;
       }
-      this.queue(this.outEl, host, { kind: BusKind.Ask, address, id: this.nextId(), body, origin: { host: this.options.host, from: h.from, corr: h.corr } });
+      this.queue(this.outEl, host, { kind: BusKind.Ask, address, id: this.nextId(), body, origin: { host: this.options.host, from: h.from, corr: h.corr }, ...(encoding !== undefined ? { encoding } : {}) });
       return;
     }
     if (host === undefined) {
@@ -304,7 +304,8 @@ export class Bridge {
     }
     if (m.kind === BusKind.Ask && m.origin !== undefined) {
       const origin = m.origin;
-      ep.ask(peer, m.body, 60_000).then(
+      const asked = m.encoding === undefined ? ep.ask(peer, m.body, 60_000) : ep.askEncoded(peer, m.encoding, m.body as Uint8Array, 60_000);
+      asked.then(
         (value) => this.answer(origin, BusKind.Reply, value),
         (err: unknown) => this.answer(origin, BusKind.ReplyError, serializeError(err)),
       );
