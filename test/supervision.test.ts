@@ -89,6 +89,19 @@ describe('failure detection and recovery', () => {
     expect(logs.find((l) => l.actor === 'stopper' && l.event === 'stopped')).toMatchObject({ reason: { message: expect.stringMatching(/not restarted: receive threw/) } });
   });
 
+  it('shutdown drains the queue of an actor that is down waiting for its restart', async () => {
+    const { system: sys, logs } = await start();
+    const finals: unknown[] = [];
+    await sys.subscribe('stopper.final', (m) => finals.push(m)).ready;
+    await sys.start(supervisor({ children: [child('stopper', fixture('stopper'), { backoff: { minMs: 60_000, maxMs: 60_000, jitter: 0 } })] }));
+    sys.kill('stopper');
+    await eventually(() => sys.stats().actors.stopper!.state, (s) => s === 'restarting'); // for a minute
+    for (let n = 1; n <= 5; n++) sys.ref('stopper').send({ n });
+    await sys.shutdown();
+    expect(finals).toEqual([{ handled: 5, sum: 15 }]);
+    expect(logs.filter((l) => l.actor === 'stopper').map((l) => l.event)).toEqual(['started', 'failed', 'restarting', 'restarted', 'stopped']);
+  });
+
   it('system.kill restarts the actor and delivers the message in hand again, without holding it against maxDeliveries', async () => {
     const { system } = await start();
     await system.start(supervisor({ children: [flaky('f', { maxDeliveries: 1 })] }));

@@ -62,7 +62,12 @@ export class ChildNode implements TreeNode {
 
   async stop(drain: boolean): Promise<void> {
     const cell = this.cell;
-    if (cell === undefined || cell.state === 'down') return;
+    if (cell === undefined) return;
+    if (cell.state === 'down') {
+      // Down between a failure and its restart: a final stop still owes its queue a drain, so it
+      // starts once more to handle what waits (if that start fails, what waits stays unhandled).
+      if (!drain || cell.mailbox.messages.depth() === 0 || !(await this.start('restart'))) return;
+    }
     this.lifecycle.send({ type: 'STOP' });
     const { terminated } = await cell.stop(drain);
     this.lifecycle.send({ type: 'STOPPED', at: performance.now() });
