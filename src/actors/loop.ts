@@ -128,10 +128,13 @@ export class ActorLoop {
    */
   private readonly holding = (): boolean => this.inflight !== undefined || this.fatal !== undefined;
 
-  /** A claim that stays unpublished while later records wait was made by a producer that died. */
+  /**
+   * A claim that stays unpublished while later records wait was made by a producer that died.
+   * Called once the read position showed no record, so only the tail needs a look.
+   */
   private unblockStaleClaim(): void {
     const ring = this.endpoint.own.messages;
-    if (!ring.blockedByClaim()) {
+    if (!ring.claimedAhead()) {
       this.blockedSince = 0;
       return;
     }

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { DualbusError } from '../transport/errors.js';
 import { Mailbox } from '../transport/ring/mailbox.js';
-import { BRIDGE_ID, BRIDGE_NAME, type ControlToWorker, type PeerEntry, type SerializedError, type SubscriptionEntry } from '../transport/protocol.js';
+import { BRIDGE_ID, BRIDGE_NAME, serializeError, type ControlToWorker, type PeerEntry, type SerializedError, type SubscriptionEntry } from '../transport/protocol.js';
 import type { BridgeCounters } from '../transport/redis/bridge.js';
 import type { BridgeBoot, BridgeToHost } from '../transport/redis/bridge-protocol.js';
 import type { RedisTarget, ResolvedBusOptions } from '../transport/redis/config.js';
@@ -46,7 +46,7 @@ export class BusLink {
     };
     const worker = new Worker(BRIDGE_MAIN, { workerData: boot, name: `dualbus:bridge:${this.options.host}` });
     this.worker = worker;
-    worker.on('error', (err) => this.env.onEvent('bridge-crashed', {}, { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}) }));
+    worker.on('error', (err) => this.env.onEvent('bridge-crashed', {}, serializeError(err)));
     let timer: ReturnType<typeof setTimeout> | undefined;
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(

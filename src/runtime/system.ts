@@ -18,6 +18,7 @@ import {
   type PeerEntry,
   type SerializedError,
   type SubscriptionEntry,
+  serializeError,
 } from '../transport/protocol.js';
 import { patternProblem, matchTopic } from '../transport/topic.js';
 import { SUPERVISOR_DEFAULTS, type ChildSpec, type SupervisorSpec } from '../../supervisors/spec.js';
@@ -135,11 +136,11 @@ export class System extends EventEmitter {
       mailbox,
       compressAbove: options.compressAbove,
       latencySampleEvery: options.latencySampleEvery,
-      onBadFrame: (err) => this.actorEvent({ actor: HOST_NAME, event: 'bad-frame', error: serializeErr(err) }),
+      onBadFrame: (err) => this.actorEvent({ actor: HOST_NAME, event: 'bad-frame', error: serializeError(err) }),
     });
     this.endpoint.setPeers([this.hostEntry]);
     this.inbox = new HostInbox(this.endpoint, (topic, msg) => this.deliverToHost(topic, msg), (err) =>
-      this.actorEvent({ actor: HOST_NAME, event: 'bad-frame', error: serializeErr(err) }),
+      this.actorEvent({ actor: HOST_NAME, event: 'bad-frame', error: serializeError(err) }),
     );
     this.inbox.start();
     this.watchdog = new Watchdog((cell, reason) => {
@@ -154,7 +155,7 @@ export class System extends EventEmitter {
       startCell: (cell) => this.startCell(cell),
       retireCell: (cell, reason, crashed) => this.retireCell(cell, reason, crashed),
       internalError: (where, err) => {
-        this.logger.error({ system: this.name, event: 'internal-error', path: where, reason: serializeErr(err) }, `supervisor ${where}: ${String(err)}`);
+        this.logger.error({ system: this.name, event: 'internal-error', path: where, reason: serializeError(err) }, `supervisor ${where}: ${String(err)}`);
         this.emit('internal-error', err);
       },
     };
@@ -300,7 +301,7 @@ export class System extends EventEmitter {
       try {
         handler(msg, topic);
       } catch (err) {
-        this.actorEvent({ actor: HOST_NAME, event: 'handler-error', error: serializeErr(err), detail: { topic } });
+        this.actorEvent({ actor: HOST_NAME, event: 'handler-error', error: serializeError(err), detail: { topic } });
       }
     }
   }
@@ -402,7 +403,7 @@ export class System extends EventEmitter {
     }
     await this.bus?.stop();
     await this.inbox.stop();
-    this.logger.info({ system: this.name, event: 'shutdown', ...(this.failure ? { reason: serializeErr(this.failure) } : {}) }, `system ${this.name} shut down`);
+    this.logger.info({ system: this.name, event: 'shutdown', ...(this.failure ? { reason: serializeError(this.failure) } : {}) }, `system ${this.name} shut down`);
     this.logger.flush?.();
   }
 
@@ -489,8 +490,8 @@ export class System extends EventEmitter {
       ...(record.decodeError !== undefined ? { decodeError: record.decodeError } : {}),
     });
     if (record.kind === Kind.Ask) {
-      const answer = { name: 'ActorCrashed', code: 'ActorCrashed', message: `its message was dead-lettered after ${deliveries} failed deliveries: ${exit.reason}` };
-      this.endpoint.replyError(record.from, record.corr, Object.assign(new Error(answer.message), { name: answer.name, code: answer.code }));
+      // The asker turns this code back into ActorCrashed, with this message as the reason.
+      this.endpoint.replyError(record.from, record.corr, new DualbusError('ActorCrashed', `its message was dead-lettered after ${deliveries} failed deliveries: ${exit.reason}`));
     }
     this.emit('dead-letter', letter);
   }
@@ -498,7 +499,7 @@ export class System extends EventEmitter {
   private failSystem(reason: string): void {
     if (this.failure !== undefined || this.closed) return;
     this.failure = new SupervisionFailed(this.name, reason);
-    this.logger.fatal({ system: this.name, event: 'system-failed', reason: serializeErr(this.failure) }, this.failure.message);
+    this.logger.fatal({ system: this.name, event: 'system-failed', reason: serializeError(this.failure) }, this.failure.message);
     this.emit('failed', this.failure);
     void this.shutdown();
   }
@@ -661,6 +662,3 @@ function actorNamesOf(tree: SupervisorSpec): string[] {
   return tree.children.flatMap((c) => (c.kind === 'child' ? [c.name] : actorNamesOf(c)));
 }
 
-function serializeErr(err: unknown): SerializedError {
-  return err instanceof Error ? { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}) } : { name: 'Error', message: String(err) };
-}

@@ -237,13 +237,7 @@ export class Endpoint {
     const targets = this.route(topic);
     if (targets.length === 0) return true;
     const enc = this.encoder.encode(value);
-    const t = this.encodeTopic(topic);
-    let all = true;
-    for (const target of targets) {
-      if (options?.exceptSelf === true && target.id === this.id) continue;
-      if (!this.writeIfRunning(target, t, enc.encoding, enc.flags, enc.bytes)) all = false;
-    }
-    return all;
+    return this.publishBytes(targets, topic, enc.encoding, enc.flags, enc.bytes, options?.exceptSelf === true);
   }
 
   /** Writes a payload already encoded elsewhere (a record's bytes from another host); false when full. */
@@ -253,11 +247,16 @@ export class Endpoint {
 
   /** Publishes a payload already encoded elsewhere, like `publish`. */
   publishEncoded(topic: string, encoding: number, bytes: Uint8Array, options?: { exceptSelf: boolean }): boolean {
+    const targets = this.route(topic);
+    return targets.length === 0 || this.publishBytes(targets, topic, encoding, 0, bytes, options?.exceptSelf === true);
+  }
+
+  private publishBytes(targets: readonly Peer[], topic: string, encoding: number, flags: number, bytes: Uint8Array, exceptSelf: boolean): boolean {
     const t = this.encodeTopic(topic);
     let all = true;
-    for (const target of this.route(topic)) {
-      if (options?.exceptSelf === true && target.id === this.id) continue;
-      if (!this.writeIfRunning(target, t, encoding, 0, bytes)) all = false;
+    for (const target of targets) {
+      if (exceptSelf && target.id === this.id) continue;
+      if (!this.writeIfRunning(target, t, encoding, flags, bytes)) all = false;
     }
     return all;
   }

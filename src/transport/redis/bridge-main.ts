@@ -28,8 +28,7 @@ const bridge = new Bridge(endpoint, boot.options, {
   directory: (actors, patterns) => post({ type: 'directory', actors, patterns }),
   event: (event, detail, error) => post({ type: 'bus-event', event, detail, ...(error !== undefined ? { error } : {}) }),
 });
-const figures = () => ({ ...bridge.counters, claimed: bridge.claimed() });
-const stats = setInterval(() => post({ type: 'bus-stats', counters: figures() }), 250);
+const stats = setInterval(() => post({ type: 'bus-stats', counters: bridge.figures() }), 250);
 
 port.on('message', (c: ControlToWorker) => {
   switch (c.type) {
@@ -39,7 +38,7 @@ port.on('message', (c: ControlToWorker) => {
     case 'stop':
       clearInterval(stats);
       void bridge.stop().then(() => {
-        post({ type: 'bus-stats', counters: figures() });
+        post({ type: 'bus-stats', counters: bridge.figures() });
         post({ type: 'stopped' });
         port.close();
       });

@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { Encoding } from '../codec/frame.js';
 import { Endpoint } from '../endpoint.js';
-import { FrameError } from '../errors.js';
+import { DualbusError, FrameError } from '../errors.js';
 import { BRIDGE_ID, HOST_NAME, BRIDGE_NAME, Kind, serializeError, type SerializedError } from '../protocol.js';
 import { yieldTurn } from '../ring/idle.js';
 import { matchTopic } from '../topic.js';
@@ -45,7 +45,7 @@ export interface BridgeEvents {
  * In: its engine-logic consumer and market-data subscription deliver into the local actors' rings.
  */
 export class Bridge {
-  readonly counters: BridgeCounters = { elSent: 0, elReceived: 0, mdSent: 0, mdReceived: 0, mdDropped: 0, rejected: 0, inflightFrames: 0, claimed: 0 };
+  private readonly counters = { elSent: 0, elReceived: 0, mdSent: 0, mdReceived: 0, mdDropped: 0, rejected: 0 };
   private readonly keys;
   private readonly el: Redis | Cluster;
   private readonly elRead: Redis | Cluster;
@@ -107,9 +107,16 @@ export class Bridge {
     this.loop = this.run();
   }
 
-  /** Entries this host's consumer took over from a consumer that died. */
-  claimed(): number {
-    return this.consumer.counters.claimed;
+  /** The bridge's figures now (frames in flight and claimed entries are read where they are kept). */
+  figures(): BridgeCounters {
+    return { ...this.counters, inflightFrames: this.queuedFrames(), claimed: this.consumer.counters.claimed };
+  }
+
+  /** Engine-logic frames not yet acknowledged by Redis, for every destination host. */
+  private queuedFrames(): number {
+    let n = 0;
+    for (const q of this.elQueues.values()) n += q.length;
+    return n;
   }
 
   async stop(): Promise<void> {
@@ -119,7 +126,7 @@ export class Bridge {
     await this.loop;
     // What actors sent before the stop is handed to Redis before the connections close (5 s at most).
     const until = performance.now() + 5000;
-    while (this.counters.inflightFrames > 0 && performance.now() < until) {
+    while (this.queuedFrames() > 0 && performance.now() < until) {
       this.flush();
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -135,7 +142,7 @@ export class Bridge {
     while (this.running) {
       this.endpoint.drainReplies(); // answers to asks this bridge made for remote askers
       // Backpressure: while Redis holds too many frames unacknowledged, leave the ring to fill.
-      const room = this.counters.inflightFrames < this.options.maxInflightFrames;
+      const room = this.queuedFrames() < this.options.maxInflightFrames;
       const n = room ? own.messages.drain(this.onFrame, this.options.batchMax * 8) : 0;
       this.flush();
       if (n > 0) {
@@ -181,7 +188,7 @@ export class Bridge {
       if (host === undefined || !alive) {
         // Fail fast: nobody would answer before the asker's timeout.
         const why = host === undefined ? `no host runs actor '${address}'` : `host '${host}' of actor '${address}' is down`;
-        ep.replyError(h.from, h.corr, Object.assign(new Error(why), { name: 'HostUnreachable', code: 'HostUnreachable' }));
+        ep.replyError(h.from, h.corr, new DualbusError('HostUnreachable', why));
         return;
       }
       this.queue(this.outEl, host, { kind: BusKind.Ask, address, id: this.nextId(), body, origin: { host: this.options.host, from: h.from, corr: h.corr }, ...(encoding !== undefined ? { encoding } : {}) });
@@ -242,7 +249,6 @@ export class Bridge {
     let queue = this.elQueues.get(host);
     if (queue === undefined) this.elQueues.set(host, (queue = []));
     queue.push({ frame, count });
-    this.counters.inflightFrames++;
     this.pump(host);
   }
 
@@ -258,11 +264,10 @@ export class Bridge {
       .then(
         () => {
           queue.shift();
-          this.counters.inflightFrames--;
           this.counters.elSent += count;
           this.elBusy.delete(host);
           this.pump(host);
-          if (this.counters.inflightFrames < this.options.maxInflightFrames) this.endpoint.own.doorbell.ringAlways();
+          if (this.queuedFrames() < this.options.maxInflightFrames) this.endpoint.own.doorbell.ringAlways();
         },
         () => {
           // Redis is away: the same frame again shortly (the same ids, so a frame that did land is handled once).

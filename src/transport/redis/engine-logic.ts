@@ -97,7 +97,7 @@ export class EngineLogicConsumer {
           this.lastClaim = performance.now();
           await this.claimAbandoned();
         }
-        await this.readAndHandle('>');
+        await this.readNew();
       } catch (err) {
         if (!this.running) return;
         this.onRedisError(err as Error);
@@ -120,11 +120,9 @@ export class EngineLogicConsumer {
   }
 
   /** Reads a batch of new entries (blocking up to 200 ms); returns how many came. */
-  private async readAndHandle(from: '>'): Promise<number> {
+  private async readNew(): Promise<void> {
     const o = this.options;
-    const entries = streamEntries(await this.redis.callBuffer('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', 256, 'BLOCK', 200, 'STREAMS', o.stream, from));
-    await this.handleEntries(entries);
-    return entries.length;
+    await this.handleEntries(streamEntries(await this.redis.callBuffer('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', 256, 'BLOCK', 200, 'STREAMS', o.stream, '>')));
   }
 
   /** Everything pending on this consumer (delivered, not acknowledged), page by page. */

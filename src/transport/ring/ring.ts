@@ -199,7 +199,12 @@ export class Ring {
    * normal for microseconds; a claim stuck for long was made by a producer that died writing it.
    */
   blockedByClaim(): boolean {
-    return !this.hasRecord() && Atomics.load(this.i32, this.w + RING_TAIL) !== this.next;
+    return !this.hasRecord() && this.claimedAhead();
+  }
+
+  /** Space was claimed beyond the read position (for a consumer that just found no record there). */
+  claimedAhead(): boolean {
+    return Atomics.load(this.i32, this.w + RING_TAIL) !== this.next;
   }
 
   /**
