@@ -4,6 +4,7 @@ import { BusKind, encodeBusFrame, type BusMessage } from '../src/transport/redis
 import { EngineLogicConsumer, appendFrame, type EngineLogicOptions } from '../src/transport/redis/engine-logic.js';
 import { eventually } from './helpers.js';
 import { RedisServer } from '../tools/redis-server.js';
+import { RedisProxy } from './redis-proxy.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -16,7 +17,7 @@ async function server(): Promise<RedisServer> {
   return s;
 }
 
-function client(s: RedisServer): Redis {
+function client(s: { url: string }): Redis {
   // Reconnect quickly and keep commands queued while Redis is away (at-least-once needs resends).
   const r = new Redis(s.url, { lazyConnect: false, maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(20 * n, 200) });
   r.on('error', () => {}); // connection errors while Redis is down are expected here; commands are retried
@@ -30,24 +31,30 @@ const batch = (from: number, n: number): BusMessage[] =>
 
 function consume(redis: Redis, consumer: string, claimIdleMs?: number, dedupeWindow?: number) {
   const handled = new Map<string, number>();
+  const order = { last: -1, outOfOrder: 0 };
   const rejected: string[] = [];
   const c = new EngineLogicConsumer(
     redis,
     options(consumer, claimIdleMs, dedupeWindow),
-    (m) => void handled.set(m.id, (handled.get(m.id) ?? 0) + 1),
+    (m) => {
+      handled.set(m.id, (handled.get(m.id) ?? 0) + 1);
+      const seq = (m.body as { seq: number }).seq;
+      if (seq < order.last) order.outOfOrder++;
+      order.last = Math.max(order.last, seq);
+    },
     (_id, err) => rejected.push(err.message),
     () => {},
   );
   c.start();
   cleanups.push(() => c.stop());
-  return { c, handled, rejected };
+  return { c, handled, order, rejected };
 }
 
 describe('the engine-logic bus (Redis streams, consumer groups)', () => {
-  it('Redis killed with SIGKILL and restarted during a 100k-message stream: nothing lost, nothing handled twice', async () => {
+  it('Redis killed with SIGKILL and restarted three times during a 100k-message stream: nothing lost, nothing handled twice, order kept', async () => {
     const redis = await server();
     const producer = client(redis);
-    const { c, handled } = consume(client(redis), 'b-1');
+    const { c, handled, order } = consume(client(redis), 'b-1');
     let sent = 0;
     const sending = (async () => {
       for (let from = 0; from < 100_000; from += 100) {
@@ -63,15 +70,38 @@ describe('the engine-logic bus (Redis streams, consumer groups)', () => {
         sent += 100;
       }
     })();
-    await eventually(() => sent, (n) => n >= 30_000, 30_000);
-    await redis.kill();
-    await new Promise((r) => setTimeout(r, 300));
-    await redis.launch();
+    for (const at of [20_000, 45_000, 70_000]) {
+      await eventually(() => sent, (n) => n >= at, 30_000);
+      await redis.kill();
+      await new Promise((r) => setTimeout(r, 300));
+      await redis.launch();
+    }
     await sending;
     await eventually(() => handled.size, (n) => n === 100_000, 60_000);
     expect([...handled.values()].every((n) => n === 1)).toBe(true);
     expect(c.counters.handled).toBe(100_000);
+    expect(order.outOfOrder).toBe(0);
   }, 120_000);
+
+  it('a read whose reply is lost with the connection (Redis handed the entries out, then the socket died): its entries come first, in order, once', async () => {
+    const redis = await server();
+    const producer = client(redis);
+    const proxy = await RedisProxy.start(redis.port);
+    cleanups.push(() => proxy.stop());
+    await producer.xgroup('CREATE', 'test:el:host-b', 'dualbus', '0', 'MKSTREAM');
+    await appendFrame(producer, 'test:el:host-b', 1000, encodeBusFrame(batch(0, 100)));
+    // The consumer's first read of new entries ('>') takes frame 0-99 into its pending list, and
+    // the reply never arrives; ioredis sends the read again on its new connection, which finds 100-199.
+    const cut = proxy.loseReplyTo('$1\r\n>\r\n'); // the id argument '>' of XREADGROUP, as RESP sends it
+    const { c, handled, order } = consume(client(proxy), 'b-1');
+    await cut;
+    await appendFrame(producer, 'test:el:host-b', 1000, encodeBusFrame(batch(100, 100)));
+    await eventually(() => handled.size, (n) => n === 200, 10_000);
+    expect(order.outOfOrder).toBe(0);
+    expect([...handled.values()].every((n) => n === 1)).toBe(true);
+    expect(c.counters.claimed).toBe(0); // not left behind for XAUTOCLAIM to find later
+    expect(await producer.xpending('test:el:host-b', 'dualbus')).toEqual([0, null, null, null]);
+  });
 
   it('the entries of a consumer that died are claimed by another (XAUTOCLAIM)', async () => {
     const redis = await server();

@@ -45,8 +45,18 @@ export async function appendFrame(redis: Redis | Cluster, stream: string, maxLen
   return id;
 }
 
+/**
+ * A read whose connection dropped while it was in flight. ioredis resends such a command on the
+ * new connection, and what Redis handed out on the first try (its reply lost with the socket) is
+ * pending on this consumer, older than what the resend returns: its entries are read again, in
+ * order, from this consumer's pending list instead.
+ */
+class ReadCrossedReconnect extends Error {}
+
 export class EngineLogicConsumer {
   readonly counters: EngineLogicCounters = { received: 0, handled: 0, duplicates: 0, rejected: 0, claimed: 0 };
+  /** Bumped each time the reader's connection closes: a read spanning a bump is not trusted. */
+  private connectionEpoch = 0;
   private readonly seen = new Set<string>();
   private readonly order: string[] = [];
   private oldest = 0;
@@ -69,7 +79,9 @@ export class EngineLogicConsumer {
     private readonly onRejected: (entryId: string, err: FrameError) => void,
     /** A Redis error while reading; the consumer retries after a pause. */
     private readonly onRedisError: (err: Error) => void,
-  ) {}
+  ) {
+    onConnectionClose(redis, () => this.connectionEpoch++);
+  }
 
   /** Creates the group (and the stream) if needed, then reads until stop(). */
   start(): void {
@@ -100,8 +112,9 @@ export class EngineLogicConsumer {
         await this.readNew();
       } catch (err) {
         if (!this.running) return;
+        backlog = true; // after a reconnect, look at what is pending on us again, before anything newer
+        if (err instanceof ReadCrossedReconnect) continue;
         this.onRedisError(err as Error);
-        backlog = true; // after a reconnect, look at what is pending on us again
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -119,10 +132,21 @@ export class EngineLogicConsumer {
     this.groupReady = true;
   }
 
+  /**
+   * Sends one read; throws ReadCrossedReconnect when the connection closed before its reply came
+   * (the reply may be a resend's, with entries handed out by the lost first try left behind).
+   */
+  private async read(...args: Array<string | number>): Promise<unknown> {
+    const epoch = this.connectionEpoch;
+    const reply = await this.redis.callBuffer(args[0] as string, ...args.slice(1));
+    if (this.connectionEpoch !== epoch) throw new ReadCrossedReconnect();
+    return reply;
+  }
+
   /** Reads a batch of new entries (blocking up to 200 ms); returns how many came. */
   private async readNew(): Promise<void> {
     const o = this.options;
-    await this.handleEntries(streamEntries(await this.redis.callBuffer('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', 256, 'BLOCK', 200, 'STREAMS', o.stream, '>')));
+    await this.handleEntries(streamEntries(await this.read('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', 256, 'BLOCK', 200, 'STREAMS', o.stream, '>')));
   }
 
   /** Everything pending on this consumer (delivered, not acknowledged), page by page. */
@@ -130,7 +154,7 @@ export class EngineLogicConsumer {
     const o = this.options;
     let after = '0';
     for (;;) {
-      const entries = streamEntries(await this.redis.callBuffer('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', 256, 'STREAMS', o.stream, after));
+      const entries = streamEntries(await this.read('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', 256, 'STREAMS', o.stream, after));
       await this.handleEntries(entries);
       if (entries.length < 256) return;
       after = entries[entries.length - 1]![0].toString();
@@ -140,7 +164,7 @@ export class EngineLogicConsumer {
   /** Entries another consumer took and never acknowledged for claimIdleMs: that consumer is gone. */
   private async claimAbandoned(): Promise<void> {
     const o = this.options;
-    const reply = (await this.redis.callBuffer('XAUTOCLAIM', o.stream, o.group, o.consumer, o.claimIdleMs, '0-0', 'COUNT', 256)) as [Buffer, Entry[]];
+    const reply = (await this.read('XAUTOCLAIM', o.stream, o.group, o.consumer, o.claimIdleMs, '0-0', 'COUNT', 256)) as [Buffer, Entry[]];
     const entries = reply[1] ?? [];
     this.counters.claimed += entries.length;
     await this.handleEntries(entries);
@@ -194,6 +218,12 @@ export class EngineLogicConsumer {
     this.order[slot] = id;
     this.seen.add(id);
   }
+}
+
+/** Calls `bump` whenever a connection to Redis closes (each node's, for a Cluster). */
+function onConnectionClose(redis: Redis | Cluster, bump: () => void): void {
+  redis.on('close', bump);
+  if (redis.isCluster) redis.on('+node', (node: Redis) => node.on('close', bump));
 }
 
 /** A stream entry: its id and its fields (name, value, name, value...), null once trimmed. */
