@@ -11,7 +11,7 @@ const sub = new Redis(url);
 let got = 0;
 await sub.subscribe(channel);
 sub.on('messageBuffer', (_ch: Buffer, payload: Buffer) => {
-  if (frames) got += decodeBusFrame(payload).length;
+  if (frames) got += decodeBusFrame(payload).entries.length;
   else {
     packr.unpack(payload);
     got++;

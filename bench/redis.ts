@@ -25,7 +25,8 @@ const BATCH = 256;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const packr = new Packr({ useRecords: false, moreTypes: false });
 const tick = (i: number) => ({ sym: 'AAPL', px: 101.25 + (i % 100) / 100, qty: 100, ts: 1_700_000_000_000 + i });
-const msg = (i: number): BusMessage => ({ kind: BusKind.Publish, address: 'md.AAPL', id: `h:${i}`, body: tick(i) });
+const msg = (i: number, t?: number): BusMessage => ({ kind: BusKind.Publish, address: 'md.AAPL', encoding: 1, payload: packr.pack(t === undefined ? tick(i) : { ...tick(i), t }) });
+const frameOf = (i: number, messages: BusMessage[]) => encodeBusFrame('bench', process.pid, i + 1, messages);
 
 const md = await RedisServer.start();
 const el = await RedisServer.start({ durable: true });
@@ -53,7 +54,7 @@ async function pubsub(label: string, n: number, frames: boolean, send: (pub: Red
 // Market data, pub/sub: raw ioredis (one PUBLISH per message, auto-pipelined) vs one bus frame per 256.
 const rawPubsub = await pubsub('raw ioredis publish', N_RAW, false, (pub, i) => (void pub.publish('bench', packr.pack(tick(i))), 1));
 const batchedPubsub = await pubsub('dualbus frames over pub/sub', N_BATCHED, true, (pub, i) => {
-  void pub.publish('bench', encodeBusFrame(Array.from({ length: BATCH }, (_, k) => msg(i + k))));
+  void pub.publish('bench', frameOf(i, Array.from({ length: BATCH }, (_, k) => msg(i + k))));
   return BATCH;
 });
 
@@ -72,7 +73,7 @@ async function streams(n: number): Promise<number> {
       const first = reply[0] as unknown;
       const entries = (Array.isArray(first) ? (first as unknown[])[1] : reply[1]) as Array<[Buffer, Buffer[]]>;
       for (const [id, fields] of entries) {
-        got += decodeBusFrame(fields[1]!).length;
+        got += decodeBusFrame(fields[1]!).entries.length;
         last = id.toString();
       }
     }
@@ -80,7 +81,7 @@ async function streams(n: number): Promise<number> {
   await sleep(50);
   const t0 = performance.now();
   for (let i = 0; i < n; i += BATCH) {
-    void w.xadd('bench:s', 'MAXLEN', '~', '10000', '*', 'f', encodeBusFrame(Array.from({ length: BATCH }, (_, k) => msg(i + k))));
+    void w.xadd('bench:s', 'MAXLEN', '~', '10000', '*', 'f', frameOf(i, Array.from({ length: BATCH }, (_, k) => msg(i + k))));
     if ((i & 0x3fff) < BATCH) await new Promise((r) => setImmediate(r));
   }
   while (got < n) await sleep(1);
@@ -106,7 +107,7 @@ async function engineLogic(server: RedisServer, n: number): Promise<number> {
   const inflight: Promise<string>[] = [];
   for (let i = 0; i < n; i += BATCH) {
     const batch = Array.from({ length: BATCH }, (_, k): BusMessage => ({ ...msg(i + k), kind: BusKind.Send }));
-    inflight.push(appendFrame(w, 'bench:el', 1_000_000, encodeBusFrame(batch)));
+    inflight.push(appendFrame(w, 'bench:el', 1_000_000, frameOf(i, batch)));
     if (inflight.length >= 64) await Promise.all(inflight.splice(0));
   }
   await Promise.all(inflight);
@@ -139,8 +140,8 @@ async function latency(encode: (i: number, t: number) => Buffer, stampOf: (frame
 }
 const rawLat = await latency((i, t) => packr.pack({ ...tick(i), t }), (f) => (packr.unpack(f) as { t: number }).t);
 const busLat = await latency(
-  (i, t) => encodeBusFrame([{ ...msg(i), body: { ...tick(i), t } }]),
-  (f) => (decodeBusFrame(f)[0]!.body as { t: number }).t,
+  (i, t) => frameOf(i, [msg(i, t)]),
+  (f) => (packr.unpack(decodeBusFrame(f).entries[0]!.payload) as { t: number }).t,
 );
 
 // Through two systems: host-a here, host-b in its own process; actor -> bridge -> Redis -> bridge -> actor.

@@ -1,9 +1,9 @@
 // The package root: the public API of dualbus, re-exported. Nothing else lives here.
 export { defineActor, isActorDefinition } from './actors/define.js';
-export type { ActorDefinition, AnyActorDefinition, MessageOf, ReplyOf } from './actors/define.js';
-export type { ActorContext, AskOptions } from './actors/context.js';
-export { createSystem, System } from './runtime/system.js';
-export type { SystemStats, SubscriptionHandler, Unsubscribe, ActorEvent, ActorExitEvent } from './runtime/system.js';
+export type { ActorDefinition, AnyActorDefinition, MessageOf, ReplyOf, ActorContext, AskOptions } from './transport/contract.js';
+export { createSystem } from './create-system.js';
+export { System } from './runtime/system.js';
+export type { SystemStats, SubscriptionHandler, Unsubscribe, ActorEvent, ActorExitEvent, WorkerEntries } from './runtime/system.js';
 export { child, supervisor } from './runtime/tree.js';
 export { TreeSpecError } from '../supervisors/spec.js';
 export type { ChildSpec, SupervisorSpec, SupervisorOptions, Strategy, RestartType, ErrorDirective, BackoffOptions } from '../supervisors/spec.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compressSync } from 'lz4-napi';
 import { Packr } from 'msgpackr';
-import { Endpoint } from '../src/transport/endpoint.js';
+import { Endpoint } from '../src/transport/endpoint/endpoint.js';
 import { Mailbox } from '../src/transport/ring/mailbox.js';
 import { Encoding, FLAG_LZ4, FRAME_HEADER_BYTES, emptyHeader, framePrefixBytes, readHeader, writeHeader } from '../src/transport/codec/frame.js';
 import { PayloadDecoder } from '../src/transport/codec/payload.js';

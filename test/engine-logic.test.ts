@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Packr } from 'msgpackr';
+import { Encoding } from '../src/transport/codec/frame.js';
 import { BusKind, encodeBusFrame, type BusMessage } from '../src/transport/redis/bus-frame.js';
 import { EngineLogicConsumer, appendFrame, type EngineLogicOptions } from '../src/transport/redis/engine-logic.js';
 import { eventually } from './helpers.js';
@@ -26,8 +28,10 @@ function client(s: { url: string }): Redis {
 }
 
 const options = (consumer: string, claimIdleMs = 5000, dedupeWindow = 1_000_000): EngineLogicOptions => ({ stream: 'test:el:host-b', group: 'dualbus', consumer, maxLen: 1_000_000, claimIdleMs, dedupeWindow });
-const batch = (from: number, n: number): BusMessage[] =>
-  Array.from({ length: n }, (_, i) => ({ kind: BusKind.Send, address: 'risk', id: `host-a:${from + i}`, body: { seq: from + i } }));
+const packr = new Packr();
+/** Messages `from` .. `from + n - 1` of host-a, as one bus frame (sequence numbers from + 1 ...). */
+const batch = (from: number, n: number): Buffer =>
+  encodeBusFrame('host-a', 1, from + 1, Array.from({ length: n }, (_, i): BusMessage => ({ kind: BusKind.Send, address: 'risk', encoding: Encoding.Msgpack, payload: packr.pack({ seq: from + i }) })));
 
 function consume(redis: Redis, consumer: string, claimIdleMs?: number, dedupeWindow?: number) {
   const handled = new Map<string, number>();
@@ -37,8 +41,8 @@ function consume(redis: Redis, consumer: string, claimIdleMs?: number, dedupeWin
     redis,
     options(consumer, claimIdleMs, dedupeWindow),
     (m) => {
-      handled.set(m.id, (handled.get(m.id) ?? 0) + 1);
-      const seq = (m.body as { seq: number }).seq;
+      const seq = (packr.unpack(m.payload) as { seq: number }).seq;
+      handled.set(`host-a:${seq}`, (handled.get(`host-a:${seq}`) ?? 0) + 1);
       if (seq < order.last) order.outOfOrder++;
       order.last = Math.max(order.last, seq);
     },
@@ -58,7 +62,7 @@ describe('the engine-logic bus (Redis streams, consumer groups)', () => {
     let sent = 0;
     const sending = (async () => {
       for (let from = 0; from < 100_000; from += 100) {
-        const frame = encodeBusFrame(batch(from, 100));
+        const frame = batch(from, 100);
         for (;;) {
           try {
             await appendFrame(producer, 'test:el:host-b', 1_000_000, frame);
@@ -89,13 +93,13 @@ describe('the engine-logic bus (Redis streams, consumer groups)', () => {
     const proxy = await RedisProxy.start(redis.port);
     cleanups.push(() => proxy.stop());
     await producer.xgroup('CREATE', 'test:el:host-b', 'dualbus', '0', 'MKSTREAM');
-    await appendFrame(producer, 'test:el:host-b', 1000, encodeBusFrame(batch(0, 100)));
+    await appendFrame(producer, 'test:el:host-b', 1000, batch(0, 100));
     // The consumer's first read of new entries ('>') takes frame 0-99 into its pending list, and
     // the reply never arrives; ioredis sends the read again on its new connection, which finds 100-199.
     const cut = proxy.loseReplyTo('$1\r\n>\r\n'); // the id argument '>' of XREADGROUP, as RESP sends it
     const { c, handled, order } = consume(client(proxy), 'b-1');
     await cut;
-    await appendFrame(producer, 'test:el:host-b', 1000, encodeBusFrame(batch(100, 100)));
+    await appendFrame(producer, 'test:el:host-b', 1000, batch(100, 100));
     await eventually(() => handled.size, (n) => n === 200, 10_000);
     expect(order.outOfOrder).toBe(0);
     expect([...handled.values()].every((n) => n === 1)).toBe(true);
@@ -107,7 +111,7 @@ describe('the engine-logic bus (Redis streams, consumer groups)', () => {
     const redis = await server();
     const producer = client(redis);
     await producer.xgroup('CREATE', 'test:el:host-b', 'dualbus', '0', 'MKSTREAM');
-    for (let from = 0; from < 1000; from += 100) await appendFrame(producer, 'test:el:host-b', 1_000_000, encodeBusFrame(batch(from, 100)));
+    for (let from = 0; from < 1000; from += 100) await appendFrame(producer, 'test:el:host-b', 1_000_000, batch(from, 100));
     // Consumer b-1 reads every entry, then dies before acknowledging any.
     const dying = client(redis);
     await dying.xreadgroup('GROUP', 'dualbus', 'b-1', 'COUNT', 1000, 'STREAMS', 'test:el:host-b', '>');
@@ -122,7 +126,7 @@ describe('the engine-logic bus (Redis streams, consumer groups)', () => {
     const redis = await server();
     const producer = client(redis);
     const { c, handled, rejected } = consume(client(redis), 'b-1');
-    const good = encodeBusFrame(batch(0, 10));
+    const good = batch(0, 10);
     const corrupt = Buffer.from(good);
     corrupt[corrupt.length - 3]! ^= 0x55;
     const wrongVersion = Buffer.from(good);
@@ -143,9 +147,9 @@ describe('the engine-logic bus (Redis streams, consumer groups)', () => {
     const redis = await server();
     const producer = client(redis);
     const { c, handled } = consume(client(redis), 'b-1', 5000, 10);
-    await appendFrame(producer, 'test:el:host-b', 1000, encodeBusFrame(batch(0, 20)));
-    await appendFrame(producer, 'test:el:host-b', 1000, encodeBusFrame(batch(15, 5))); // the last 10 include these: duplicates
-    await appendFrame(producer, 'test:el:host-b', 1000, encodeBusFrame(batch(0, 2))); // long forgotten: handled again
+    await appendFrame(producer, 'test:el:host-b', 1000, batch(0, 20));
+    await appendFrame(producer, 'test:el:host-b', 1000, batch(15, 5)); // the last 10 include these: duplicates
+    await appendFrame(producer, 'test:el:host-b', 1000, batch(0, 2)); // long forgotten: handled again
     await eventually(() => c.counters.handled + c.counters.duplicates, (n) => n === 27, 10_000);
     expect(c.counters).toMatchObject({ handled: 22, duplicates: 5 });
     expect(handled.get('host-a:0')).toBe(2);

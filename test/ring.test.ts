@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { Ring } from '../src/transport/ring/ring.js';
-import { RING_DONE, RING_HEAD, RING_TAIL, mailboxLayout, maxPayloadBytes, recordBytes, ringWord } from '../src/transport/ring/layout.js';
+import { mailboxLayout, maxPayloadBytes, recordBytes, ringDescriptor } from '../src/transport/ring/layout.js';
 import { recordPattern } from './fixtures/ring-pattern.js';
 
 const PRODUCER = new URL('../dist/test/fixtures/ring-producer.js', import.meta.url);
@@ -10,10 +10,10 @@ function newRing(capacity: number, startAt = 0): { ring: Ring; buffer: SharedArr
   const layout = mailboxLayout(capacity, 1024);
   const buffer = new SharedArrayBuffer(layout.totalBytes);
   // An empty ring whose head and tail both stand at `startAt` (as after any number of laps).
-  const i32 = new Int32Array(buffer);
-  i32[ringWord(layout.messagesRingByte) + RING_HEAD] = startAt;
-  i32[ringWord(layout.messagesRingByte) + RING_TAIL] = startAt;
-  i32[ringWord(layout.messagesRingByte) + RING_DONE] = startAt;
+  const d = ringDescriptor(layout.messagesRingByte);
+  new BigInt64Array(buffer)[d.head] = BigInt(startAt);
+  new BigInt64Array(buffer)[d.tail] = BigInt(startAt);
+  new Int32Array(buffer)[d.done] = startAt | 0;
   return { ring: new Ring(buffer, layout.messagesRingByte, capacity), buffer, ringByte: layout.messagesRingByte };
 }
 
@@ -33,10 +33,11 @@ function takeAll(ring: Ring): Array<[number, number]> {
   return out;
 }
 
-async function runProducers(producers: number, perProducer: number, capacity: number): Promise<Map<number, number>> {
+/** `run`: each producer writes runs of up to this many records with one claim each. */
+async function runProducers(producers: number, perProducer: number, capacity: number, run = 1): Promise<Map<number, number>> {
   const { ring, buffer, ringByte } = newRing(capacity);
   const workers = Array.from({ length: producers }, (_, producer) =>
-    new Worker(PRODUCER, { workerData: { buffer, ringByte, capacity, producer, count: perProducer } }),
+    new Worker(PRODUCER, { workerData: { buffer, ringByte, capacity, producer, count: perProducer, run } }),
   );
   const exited = workers.map((w) => new Promise<number>((resolve, reject) => { w.once('exit', resolve); w.once('error', reject); }));
   const next = new Map<number, number>(); // producer -> next expected seq
@@ -73,10 +74,15 @@ describe('the mailbox ring', () => {
     expect([...next.entries()].sort()).toEqual([[0, 1_000_000], [1, 1_000_000], [2, 1_000_000]]);
   }, 120_000);
 
-  it('wraps around correctly from every starting offset', () => {
+  it('3 producer threads writing runs of 1-16 records with one claim each, in a small ring: none lost or torn, order kept', async () => {
+    const next = await runProducers(3, 200_000, 1 << 12, 16);
+    expect([...next.entries()].sort()).toEqual([[0, 200_000], [1, 200_000], [2, 200_000]]);
+  }, 120_000);
+
+  it('wraps around correctly from every starting offset, positions past 2^31, 2^32 and 2^52', () => {
     const capacity = 1024;
-    for (let start = 0; start < capacity; start += 8) {
-      const { ring } = newRing(capacity, 2 ** 31 - capacity + start); // positions also wrap past 2^31
+    for (const lap of [2 ** 31, 2 ** 32, 2 ** 52]) for (let start = 0; start < capacity; start += 8) {
+      const { ring } = newRing(capacity, lap - capacity + start);
       let seq = 0;
       let taken: Array<[number, number]> = [];
       for (let round = 0; round < 4; round++) {
@@ -124,6 +130,77 @@ describe('the mailbox ring', () => {
     const seen: number[] = [];
     ring.drain((at) => seen.push(at), 10);
     expect(seen).toEqual([a, b]);
+  });
+});
+
+describe('runs of records written with one claim', () => {
+  /** Writes records seq..seq+count-1 of producer p as one run; false when the ring is full. */
+  function putRun(ring: Ring, p: number, seq: number, count: number): boolean {
+    const lens = Array.from({ length: count }, (_, i) => recordPattern.length(p, seq + i));
+    const first = ring.claimRun(lens.reduce((a, len) => a + Ring.runBytes(len), 0), count);
+    if (first < 0) return false;
+    let at = first;
+    for (let i = 0; i < count; i++) {
+      recordPattern.fill(ring.u8, ring.payloadByteOf(at), lens[i]!, p, seq + i);
+      if (i > 0) ring.setLength(at, lens[i]!);
+      at = ring.nextRecord(at, lens[i]!);
+    }
+    ring.publishRun(first, lens[0]!);
+    return true;
+  }
+
+  it('at every wrap offset, runs of every length arrive whole, in order, and the ring ends empty', () => {
+    const capacity = 1024;
+    for (let start = 0; start < capacity; start += 8) {
+      for (const count of [1, 2, 3, 7]) {
+        const { ring } = newRing(capacity, 2 ** 32 - capacity + start);
+        let seq = 0;
+        for (let round = 0; round < 3; round++) {
+          const first = seq;
+          while (putRun(ring, 2, seq, count)) seq += count;
+          expect(seq - first).toBeGreaterThanOrEqual(count);
+          expect(ring.depth()).toBe(seq - first);
+          expect(takeAll(ring).map(([, s]) => s)).toEqual(Array.from({ length: seq - first }, (_, i) => first + i));
+        }
+        expect(ring.usedBytes()).toBe(0);
+      }
+    }
+  });
+
+  it('a run is invisible until its first length is published, and then visible whole', () => {
+    const { ring } = newRing(1024);
+    const lens = [0, 1, 2].map((i) => recordPattern.length(9, i));
+    const first = ring.claimRun(lens.reduce((a, len) => a + Ring.runBytes(len), 0), 3);
+    let at = first;
+    for (let i = 0; i < 3; i++) {
+      recordPattern.fill(ring.u8, ring.payloadByteOf(at), lens[i]!, 9, i);
+      if (i > 0) ring.setLength(at, lens[i]!);
+      at = ring.nextRecord(at, lens[i]!);
+    }
+    expect(ring.drain(() => {}, 10)).toBe(0); // the later records' lengths are written, the first is not
+    ring.publishRun(first, lens[0]!);
+    expect(takeAll(ring)).toEqual([[9, 0], [9, 1], [9, 2]]);
+  });
+
+  it('a run claimed by a producer that died is skipped whole once stale', () => {
+    const { ring } = newRing(1024);
+    const first = ring.claimRun(Ring.runBytes(16) * 3, 3);
+    ring.setLength(ring.nextRecord(first, 16), 16); // it died after writing part of the run
+    putRun(ring, 1, 0, 1);
+    expect(takeAll(ring)).toEqual([]);
+    expect(ring.skipStaleClaim()).toBe(Ring.runBytes(16) * 3);
+    expect(takeAll(ring)).toEqual([[1, 0]]);
+    expect(ring.usedBytes()).toBe(0);
+  });
+
+  it('a producer caches the head it read, and reads it again only when the cache says full', () => {
+    const { ring, buffer, ringByte } = newRing(1024);
+    const producer = new Ring(buffer, ringByte, 1024); // another thread's view of the same ring
+    let seq = 0;
+    while (put(producer, 3, seq)) seq++;
+    expect(takeAll(ring).length).toBe(seq); // the consumer freed everything: the producer's cache is stale
+    expect(put(producer, 3, seq)).toBe(true); // the stale cache said full, it looked again, and wrote
+    expect(takeAll(ring)).toEqual([[3, seq]]);
   });
 });
 
@@ -182,7 +259,7 @@ describe('a claim never published (its producer died)', () => {
   it('is skipped when its producer died before writing anything, up to the next record', () => {
     const { ring } = newRing(1024);
     const dead = ring.claim(40);
-    new Int32Array(ring.buffer)[(dead >> 2) - 1] = 0; // as if it died right after its compare-exchange
+    new Int32Array(ring.buffer)[(dead >> 2) - 1] = 0; // as if it died right after its compare-exchange (its claimed-size word)
     put(ring, 1, 5);
     expect(ring.skipStaleClaim()).toBe(recordBytes(40));
     expect(takeAll(ring).map(([, s]) => s)).toEqual([5]);

@@ -141,7 +141,7 @@ describe('failure detection and recovery', () => {
   it('a sender that died between claiming space and publishing does not stall the ring: the claim is skipped and logged', async () => {
     const { system, logs } = await start({ staleClaimMs: 100 });
     await system.start(supervisor({ children: [flaky('f')] }));
-    const block = (system as unknown as { cells: Map<string, { entry: { block: SharedArrayBuffer; messagesBytes: number; repliesBytes: number } }> }).cells.get('f')!.entry;
+    const block = (system as unknown as { directory: { cells: Map<string, { entry: { block: SharedArrayBuffer; messagesBytes: number; repliesBytes: number } }> } }).directory.cells.get('f')!.entry;
     const { Worker } = await import('node:worker_threads');
     const dying = new Worker(fixture('claim-and-die'), { workerData: block });
     await new Promise((resolve) => dying.once('exit', resolve));

@@ -1,36 +1,8 @@
 import type { RecordFields, RecordType, RecordValues } from '../transport/codec/records.js';
-import type { Endpoint } from '../transport/endpoint.js';
+import type { ActorContext, AskOptions } from '../transport/contract.js';
+import type { Endpoint } from '../transport/endpoint/endpoint.js';
 import { DualbusError, NoReply } from '../transport/errors.js';
 import { Kind, timeoutOption } from '../transport/protocol.js';
-
-export interface AskOptions {
-  /** Reject with AskTimeout after this long (default: the system's askTimeoutMs). */
-  timeoutMs?: number;
-}
-
-/** What an actor's handlers use to talk to the rest of the system. */
-export interface ActorContext<Reply = unknown> {
-  /** This actor's name. */
-  readonly self: string;
-  /** Who sent the message being handled ('$host' for the host), if still known. */
-  readonly sender: string | undefined;
-  /** The topic of the message being handled, when it came from a publish. */
-  readonly topic: string | undefined;
-  /** True when the message being handled is an ask that expects `reply`. */
-  readonly isAsk: boolean;
-  /** Writes straight into the other actor's ring. False when its mailbox is full (nothing sent). */
-  send(to: string, msg: unknown): boolean;
-  /** Waits for room in the other mailbox (up to timeoutMs) instead of returning false. */
-  sendAsync(to: string, msg: unknown, options?: AskOptions): Promise<void>;
-  /** Writes a binary record field by field into the other actor's ring. */
-  sendRecord<F extends RecordFields>(to: string, type: RecordType<F>, values: RecordValues<F>): boolean;
-  ask<R = unknown>(to: string, msg: unknown, options?: AskOptions): Promise<R>;
-  /** Answers the ask being handled (also after an await inside an async receive). */
-  reply(value: Reply): void;
-  /** Delivers to every subscriber whose pattern matches; false if any subscriber's mailbox was full. */
-  publish(topic: string, msg: unknown): boolean;
-  publishRecord<F extends RecordFields>(topic: string, type: RecordType<F>, values: RecordValues<F>): boolean;
-}
 
 /** The context of one actor; `begin` points it at the message about to be handled. */
 export class ActorContextImpl<Reply = unknown> implements ActorContext<Reply> {
@@ -83,6 +55,14 @@ export class ActorContextImpl<Reply = unknown> implements ActorContext<Reply> {
     return this.endpoint.send(this.endpoint.peer(to), msg);
   }
 
+  sendBatch(to: string, msgs: readonly unknown[]): number {
+    return this.endpoint.sendBatch(this.endpoint.peer(to), msgs);
+  }
+
+  sendRecordBatch<F extends RecordFields>(to: string, type: RecordType<F>, values: readonly RecordValues<F>[]): number {
+    return this.endpoint.sendRecordBatch(this.endpoint.peer(to), type, values);
+  }
+
   sendAsync(to: string, msg: unknown, options?: AskOptions): Promise<void> {
     try {
       return this.endpoint.sendAsync(this.endpoint.peer(to), msg, timeoutOption(options, this.askTimeoutMs));
@@ -118,4 +98,11 @@ export class ActorContextImpl<Reply = unknown> implements ActorContext<Reply> {
     return this.endpoint.publishRecord(topic, type, values);
   }
 
+  publishBatch(topic: string, msgs: readonly unknown[]): boolean {
+    return this.endpoint.publishBatch(topic, msgs);
+  }
+
+  publishRecordBatch<F extends RecordFields>(topic: string, type: RecordType<F>, values: readonly RecordValues<F>[]): boolean {
+    return this.endpoint.publishRecordBatch(topic, type, values);
+  }
 }

@@ -1,15 +1,15 @@
+import type { AnyActorDefinition } from '../transport/contract.js';
+import type { Endpoint } from '../transport/endpoint/endpoint.js';
 import { FrameError } from '../transport/errors.js';
-import type { Endpoint } from '../transport/endpoint.js';
 import { STAT_ERRORS, STAT_HANDLER_MS, STAT_HIGH_WATER } from '../transport/ring/layout.js';
-import type { IdleStrategy } from '../transport/ring/idle.js';
+import { createIdle, type IdleStrategy } from '../transport/ring/idle.js';
 import { FailureCode, Kind, type ErrorDirectiveName } from '../transport/protocol.js';
 import type { ActorContextImpl } from './context.js';
-import type { AnyActorDefinition } from './define.js';
 
 /** How many messages one drain handles before the loop looks at its idle strategy again. */
 const BATCH = 256;
 /** How long an actor awaiting inside `receive` polls its reply ring before it parks. */
-const REPLY_SPIN_MS = 0.05;
+const REPLY_SPIN_MICROS = 50;
 
 export interface LoopHooks {
   /** A handler threw, or a frame failed to decode, or a stale claim was skipped. Must not throw. */
@@ -55,6 +55,10 @@ export class ActorLoop {
   private fatal: ReceiveFailed | undefined;
   private blockedSince = 0;
   private handledSinceIdle = false;
+  /** Set while an async handler runs: true once it settled. */
+  private settled = true;
+  /** How the loop waits while an async handler awaits: replies (or its settling) are the only work. */
+  private readonly awaiting: IdleStrategy;
 
   constructor(
     private readonly endpoint: Endpoint,
@@ -64,7 +68,15 @@ export class ActorLoop {
     private readonly idle: IdleStrategy,
     private readonly hooks: LoopHooks,
     private readonly options: LoopOptions,
-  ) {}
+    controlPending: () => boolean,
+  ) {
+    const own = endpoint.own;
+    this.awaiting = createIdle(
+      'async',
+      { doorbell: own.doorbell, hasWork: () => this.settled || own.replies.hasRecord() || endpoint.hasDeferredReplies(), controlPending },
+      { spinMicros: REPLY_SPIN_MICROS, parkTimeoutMs: options.beatEveryMs },
+    );
+  }
 
   /** drain: handle everything queued before stopping; otherwise stop after the message in hand. */
   requestStop(drain: boolean): void {
@@ -183,18 +195,18 @@ export class ActorLoop {
   /** Waits for the async handler to settle, reading replies (and nothing else) meanwhile. */
   private async awaitInflight(): Promise<void> {
     const own = this.endpoint.own;
-    let settled = false;
+    this.settled = false;
     void this.inflight!.finally(() => {
-      settled = true;
+      this.settled = true;
       own.doorbell.ringAlways();
     });
     // A handler that never awaited, or whose ask a reply just answered, goes on within a few
     // microtasks: let those run before looking for more replies or parking.
     const letHandlerRun = async (): Promise<void> => {
-      for (let i = 0; i < 4 && !settled; i++) await undefined;
+      for (let i = 0; i < 4 && !this.settled; i++) await undefined;
     };
     await letHandlerRun();
-    while (!settled) {
+    while (!this.settled) {
       own.beat();
       const replies = this.endpoint.drainReplies();
       this.endpoint.flushDeferredReplies();
@@ -202,17 +214,11 @@ export class ActorLoop {
         await letHandlerRun();
         continue;
       }
-      // An answer from a running actor comes within microseconds: poll briefly before parking.
-      const until = performance.now() + REPLY_SPIN_MS;
-      while (!own.replies.hasRecord() && performance.now() < until);
-      if (own.replies.hasRecord()) continue;
-      const seq = own.doorbell.prepareToPark();
-      if (own.replies.hasRecord() || settled) {
-        own.doorbell.unpark();
-        continue;
-      }
-      await own.doorbell.parkAsync(seq, this.options.beatEveryMs);
+      // An answer from a running actor comes within microseconds: poll briefly, then park.
+      const wait = this.awaiting.idle(0);
+      if (wait !== undefined) await wait;
     }
+    this.awaiting.reset();
     this.inflight = undefined;
     if (this.fatal === undefined) own.messages.settle();
     this.idle.reset();

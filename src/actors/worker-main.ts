@@ -5,7 +5,9 @@
  * restart does not pay for starting a thread and loading code.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Endpoint } from '../transport/endpoint.js';
+import type { AnyActorDefinition } from '../transport/contract.js';
+import { listenForControl } from '../transport/control.js';
+import { Endpoint } from '../transport/endpoint/endpoint.js';
 import { Mailbox } from '../transport/ring/mailbox.js';
 import { createIdle, type ParkTarget } from '../transport/ring/idle.js';
 import {
@@ -13,11 +15,10 @@ import {
   serializeError,
   type AttachMessage,
   type ControlFromWorker,
-  type ControlToWorker,
   type WorkerBoot,
 } from '../transport/protocol.js';
 import { ActorContextImpl } from './context.js';
-import { isActorDefinition, type AnyActorDefinition } from './define.js';
+import { isActorDefinition } from './define.js';
 import { ActorLoop, ReceiveFailed } from './loop.js';
 import { EventReporter } from './events.js';
 
@@ -55,22 +56,11 @@ async function attach(m: AttachMessage): Promise<void> {
   endpoint.setSubscriptions(m.subscriptions);
   endpoint.setRemote(m.remote);
 
-  let controlSeen = m.controlCount;
   let loop: ActorLoop | undefined;
   let stop: { drain: boolean } | undefined;
-  port.on('message', (c: ControlToWorker) => {
-    switch (c.type) {
-      case 'peers': endpoint.setPeers(c.peers); break;
-      case 'down': endpoint.peerDown(c.id, c.reason, c.crashed); break;
-      case 'subscriptions': endpoint.setSubscriptions(c.subscriptions); break;
-      case 'remote': endpoint.setRemote(c.actors); break;
-      case 'stop':
-        stop = { drain: c.drain };
-        loop?.requestStop(c.drain);
-        break;
-    }
-    controlSeen++;
-    post({ type: 'ack', seq: c.seq });
+  const control = listenForControl(port, endpoint, m.controlCount, (drain) => {
+    stop = { drain };
+    loop?.requestStop(drain);
   });
 
   const ctx = new ActorContextImpl(endpoint, boot.askTimeoutMs);
@@ -109,7 +99,7 @@ async function attach(m: AttachMessage): Promise<void> {
     doorbell: mailbox.doorbell,
     // A reply deferred for lack of room is retried on every turn, so stay awake until it fits.
     hasWork: () => mailbox.hasWork() || endpoint.hasDeferredReplies(),
-    controlPending: () => mailbox.doorbell.controlCount() !== controlSeen,
+    controlPending: control.pending,
   };
   const idle = createIdle(boot.wait, target, { spinMicros: boot.spinMicros, parkTimeoutMs: boot.parkTimeoutMs });
   loop = new ActorLoop(
@@ -120,6 +110,7 @@ async function attach(m: AttachMessage): Promise<void> {
     idle,
     { onError: (kind, err) => events.report(kind, err), onIdle: () => snapshot(false) },
     { onError: boot.onError, staleClaimMs: boot.staleClaimMs, beatEveryMs: Math.min(1000, boot.hangTimeoutMs / 4) },
+    control.pending,
   );
   if (stop !== undefined) loop.requestStop(stop.drain);
   try {

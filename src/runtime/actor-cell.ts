@@ -16,8 +16,7 @@ import {
 import type { ExitCause } from '../../supervisors/supervisor-machine.js';
 import { takeHeadRecord, type TakenRecord } from './dead-letters.js';
 import type { ResolvedSpawnOptions, ResolvedSupervision } from './options.js';
-
-const WORKER_MAIN = new URL('../actors/worker-main.js', import.meta.url);
+import { WorkerLink } from './worker-link.js';
 
 /** How a worker ended without being asked to, as the supervisor needs to know it. */
 export interface CellExit {
@@ -33,6 +32,8 @@ export interface CellExit {
 
 /** What the system lends a cell. */
 export interface CellEnv {
+  /** The module every actor worker runs (injected: the runtime does not name the worker side). */
+  workerEntry: URL;
   boot: Omit<WorkerBoot, 'moduleUrl' | 'wait' | 'spinMicros' | 'parkTimeoutMs' | 'onError' | 'hangTimeoutMs' | 'snapshotIntervalMs'>;
   peers(): PeerEntry[];
   subscriptions(): SubscriptionEntry[];
@@ -63,6 +64,8 @@ export class ActorCell {
   snapshot: { data: unknown } | undefined;
   deadLetters = 0;
   private worker: Worker | undefined;
+  /** The control channel to the running worker. */
+  private link: WorkerLink | undefined;
   private exited: Promise<number> = Promise.resolve(0);
   private standby: Worker | undefined;
   private standbyLoaded = false;
@@ -70,8 +73,6 @@ export class ActorCell {
   private failure: SerializedError | undefined;
   private killedFor: string | undefined;
   private blameMessage = true;
-  private readonly acks = new Map<number, () => void>();
-  private controlSeq = 0;
   /** The position of the message in hand at the last crash, and how many deliveries failed on it. */
   private poison: { position: number; deliveries: number } | undefined;
   private readonly boot: WorkerBoot;
@@ -113,6 +114,7 @@ export class ActorCell {
     this.standby = undefined;
     this.standbyLoaded = false;
     this.worker = worker;
+    this.link = new WorkerLink(worker, this.mailbox.doorbell);
     this.exited = new Promise((resolve) => worker.once('exit', resolve));
     const attach: AttachMessage = {
       type: 'attach',
@@ -216,19 +218,14 @@ export class ActorCell {
    * A starting worker gets it too: it reads control messages from its attach on, in order.
    */
   post(msg: ControlToWorker): Promise<void> {
-    const worker = this.worker;
-    if (worker === undefined || this.state === 'down') return Promise.resolve();
-    const seq = ++this.controlSeq;
-    const acked = new Promise<void>((resolve) => this.acks.set(seq, resolve));
-    worker.postMessage({ ...msg, seq });
-    this.mailbox.doorbell.bumpControl();
-    return acked;
+    if (this.link === undefined || this.state === 'down') return Promise.resolve();
+    return this.link.post(msg);
   }
 
   // ------------------------------------------------------------------ internals
 
   private newWorker(): Worker {
-    const w = new Worker(WORKER_MAIN, {
+    const w = new Worker(this.env.workerEntry, {
       workerData: this.boot,
       name: `dualbus:${this.name}`,
       ...(this.spawn.resourceLimits !== undefined ? { resourceLimits: this.spawn.resourceLimits } : {}),
@@ -287,8 +284,7 @@ export class ActorCell {
 
   private onMessage(m: ControlFromWorker): void {
     if (m.type === 'ack') {
-      this.acks.get(m.seq)?.();
-      this.acks.delete(m.seq);
+      this.link?.acked(m.seq);
     } else if (m.type === 'event') {
       this.env.onWorkerEvent(this, m);
     } else if (m.type === 'snapshot') {
@@ -319,8 +315,8 @@ export class ActorCell {
   private gone(): void {
     this.worker = undefined;
     this.state = 'down';
-    for (const ack of this.acks.values()) ack();
-    this.acks.clear();
+    this.link?.close();
+    this.link = undefined;
   }
 
   /**

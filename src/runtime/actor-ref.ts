@@ -1,5 +1,5 @@
 import type { RecordFields, RecordType, RecordValues, RecordView } from '../transport/codec/records.js';
-import type { Endpoint } from '../transport/endpoint.js';
+import type { Endpoint } from '../transport/endpoint/endpoint.js';
 import { timeoutOption } from '../transport/protocol.js';
 
 export interface RefAskOptions {
@@ -41,6 +41,16 @@ export class ActorRef<Msg = unknown, Reply = unknown> {
   /** Writes a binary record field by field into the actor's ring (the zero-copy path). */
   sendRecord<F extends RecordFields>(type: RecordOf<Msg, F>, values: RecordValues<F>): boolean {
     return this.endpoint.sendRecord(this.endpoint.peer(this.name), type as RecordType<F>, values);
+  }
+
+  /** Writes many messages, one ring claim per run; returns how many were written, from the first (fewer when the mailbox filled up). */
+  sendBatch(msgs: readonly Msg[]): number {
+    return this.endpoint.sendBatch(this.endpoint.peer(this.name), msgs);
+  }
+
+  /** Writes many records of one type, as `sendBatch`. */
+  sendRecordBatch<F extends RecordFields>(type: RecordOf<Msg, F>, values: readonly RecordValues<F>[]): number {
+    return this.endpoint.sendRecordBatch(this.endpoint.peer(this.name), type as RecordType<F>, values);
   }
 
   /** Resolves with the actor's reply; rejects with AskTimeout, ActorCrashed, ActorStopped, RemoteError, NoReply. */

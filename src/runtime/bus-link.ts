@@ -5,12 +5,14 @@ import { BRIDGE_ID, BRIDGE_NAME, serializeError, type ControlToWorker, type Peer
 import type { BridgeCounters } from '../transport/redis/bridge.js';
 import type { BridgeBoot, BridgeToHost } from '../transport/redis/bridge-protocol.js';
 import type { RedisTarget, ResolvedBusOptions } from '../transport/redis/config.js';
+import { WorkerLink } from './worker-link.js';
 
-const BRIDGE_MAIN = new URL('../transport/redis/bridge-main.js', import.meta.url);
 const BRIDGE_MAILBOX_BYTES = 1 << 22;
 const BRIDGE_REPLIES_BYTES = 1 << 20;
 
 export interface BusLinkEnv {
+  /** The module the bridge worker runs (injected: the runtime does not name it). */
+  bridgeEntry: URL;
   peers(): PeerEntry[];
   subscriptions(): SubscriptionEntry[];
   compressAbove: number;
@@ -24,9 +26,7 @@ export class BusLink {
   readonly mailbox = Mailbox.create(BRIDGE_MAILBOX_BYTES, BRIDGE_REPLIES_BYTES);
   readonly entry: PeerEntry = { id: BRIDGE_ID, name: BRIDGE_NAME, block: this.mailbox.block, messagesBytes: BRIDGE_MAILBOX_BYTES, repliesBytes: BRIDGE_REPLIES_BYTES };
   counters: BridgeCounters = { elSent: 0, elReceived: 0, mdSent: 0, mdReceived: 0, mdDropped: 0, rejected: 0, inflightFrames: 0, claimed: 0 };
-  private worker: Worker | undefined;
-  private readonly acks = new Map<number, () => void>();
-  private seq = 0;
+  private link: WorkerLink | undefined;
   private stopped: Promise<void> | undefined;
 
   constructor(
@@ -43,10 +43,13 @@ export class BusLink {
       subscriptions: this.env.subscriptions(),
       compressAbove: this.env.compressAbove,
       latencySampleEvery: this.env.latencySampleEvery,
+      controlCount: this.mailbox.doorbell.controlCount(),
     };
-    const worker = new Worker(BRIDGE_MAIN, { workerData: boot, name: `dualbus:bridge:${this.options.host}` });
-    this.worker = worker;
+    const worker = new Worker(this.env.bridgeEntry, { workerData: boot, name: `dualbus:bridge:${this.options.host}` });
+    const link = new WorkerLink(worker, this.mailbox.doorbell);
+    this.link = link;
     worker.on('error', (err) => this.env.onEvent('bridge-crashed', {}, serializeError(err)));
+    worker.once('exit', () => link.close());
     let timer: ReturnType<typeof setTimeout> | undefined;
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(
@@ -57,7 +60,7 @@ export class BusLink {
         switch (m.type) {
           case 'ready': resolve(); break;
           case 'start-failed': reject(new DualbusError('BusUnavailable', `the Redis bus did not start: ${m.error.message}`)); break;
-          case 'ack': this.acks.get(m.seq)?.(); this.acks.delete(m.seq); break;
+          case 'ack': link.acked(m.seq); break;
           case 'directory': this.env.onDirectory(m.actors, m.patterns); break;
           case 'bus-event': this.env.onEvent(m.event, m.detail, m.error); break;
           case 'bus-stats': this.counters = m.counters; break;
@@ -69,29 +72,23 @@ export class BusLink {
 
   /** A control message (peers, subscriptions...), resolved on the bridge's ack. */
   post(msg: ControlToWorker): Promise<void> {
-    const worker = this.worker;
-    if (worker === undefined) return Promise.resolve();
-    const seq = ++this.seq;
-    const acked = new Promise<void>((resolve) => this.acks.set(seq, resolve));
-    worker.postMessage({ ...msg, seq });
-    this.mailbox.doorbell.ringAlways();
-    return acked;
+    return this.link?.post(msg) ?? Promise.resolve();
   }
 
   /** Flushes what it holds, leaves the registry, closes its connections. */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
-      const worker = this.worker;
-      if (worker === undefined) return;
+      const link = this.link;
+      if (link === undefined) return;
+      const worker = link.worker;
       const done = new Promise<void>((resolve) => {
         worker.on('message', (m: BridgeToHost) => m.type === 'stopped' && resolve());
         worker.once('exit', () => resolve());
       });
-      worker.postMessage({ type: 'stop', seq: ++this.seq, drain: true } satisfies ControlToWorker);
-      this.mailbox.doorbell.ringAlways();
+      void link.post({ type: 'stop', seq: 0, drain: true });
       await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
       await worker.terminate();
-      this.worker = undefined;
+      this.link = undefined;
     })();
     return this.stopped;
   }

@@ -4,6 +4,7 @@ import type { ChildSpec } from '../../supervisors/spec.js';
 import type { ExitCause } from '../../supervisors/supervisor-machine.js';
 import type { ActorCell, CellExit } from './actor-cell.js';
 import type { ChildOptions } from './options.js';
+import { round } from './stats.js';
 import type { SupervisionHost, TreeNode } from './supervision-host.js';
 
 /**
@@ -56,7 +57,7 @@ export class ChildNode implements TreeNode {
     this.lifecycle.send({ type: 'STARTED', at: performance.now() });
     const ctx = this.lifecycle.getSnapshot().context;
     if (down === undefined) this.host.log.write({ actor: this.name, path: this.path, event: 'started', restarts: 0 });
-    else this.host.log.write({ actor: this.name, path: this.path, event: 'restarted', restarts: ctx.restarts, downtimeMs: round(ctx.lastDowntimeMs ?? 0) });
+    else this.host.log.write({ actor: this.name, path: this.path, event: 'restarted', restarts: ctx.restarts, downtimeMs: round(ctx.lastDowntimeMs ?? 0, 3) });
     return true;
   }
 
@@ -86,7 +87,7 @@ export class ChildNode implements TreeNode {
     this.restartPending = true;
     // A running sibling of a group restart is stopped first; start() takes it from stopped.
     if (this.state() === 'failed') this.lifecycle.send({ type: 'RESTART', delayMs });
-    this.host.log.write({ actor: this.name, path: this.path, event: 'restarting', reason, delayMs: round(delayMs), restarts: this.restarts() });
+    this.host.log.write({ actor: this.name, path: this.path, event: 'restarting', reason, delayMs: round(delayMs, 3), restarts: this.restarts() });
   }
 
   async retire(reason: string, crashed: boolean): Promise<void> {
@@ -119,6 +120,3 @@ export class ChildNode implements TreeNode {
   }
 }
 
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
-}

@@ -1,24 +1,35 @@
-import type { Endpoint } from '../transport/endpoint.js';
+import type { Endpoint } from '../transport/endpoint/endpoint.js';
 import { FrameError } from '../transport/errors.js';
 import { Kind } from '../transport/protocol.js';
-import { yieldTurn } from '../transport/ring/idle.js';
+import { createIdle, type IdleStrategy } from '../transport/ring/idle.js';
 
 /** Messages handled per turn before the inbox lets the host's event loop run again. */
 const TURN_BUDGET = 1024;
+/** The longest park: the inbox looks at its rings at least this often. */
+const PARK_MS = 1000;
 
 /**
  * The host thread's consumer: reads replies to the host's asks and the publishes the host
- * subscribed to, without ever blocking the host's event loop (it parks with Atomics.waitAsync).
+ * subscribed to, never blocking the host's event loop: `idle(drain())` with the async strategy,
+ * yielding after every drain that found work (the host's own work comes first).
  */
 export class HostInbox {
   private running = false;
   private done: Promise<void> = Promise.resolve();
+  private readonly idle: IdleStrategy;
 
   constructor(
     private readonly endpoint: Endpoint,
     private readonly deliver: (topic: string, msg: unknown) => void,
     private readonly onBadFrame: (err: unknown) => void,
-  ) {}
+  ) {
+    const own = endpoint.own;
+    this.idle = createIdle(
+      'async',
+      { doorbell: own.doorbell, hasWork: () => own.hasWork() || !this.running, controlPending: () => false },
+      { spinMicros: 0, parkTimeoutMs: PARK_MS, yieldEveryMs: 0 },
+    );
+  }
 
   start(): void {
     this.running = true;
@@ -45,20 +56,10 @@ export class HostInbox {
   }
 
   private async run(): Promise<void> {
-    const own = this.endpoint.own;
     while (this.running) {
-      let n = this.endpoint.drainReplies();
-      n += own.messages.drain(this.onMessage, TURN_BUDGET); // the host is never asked, so never replies
-      if (n > 0) {
-        await yieldTurn(); // the host's own work comes first
-        continue;
-      }
-      const seq = own.doorbell.prepareToPark();
-      if (own.hasWork() || !this.running) {
-        own.doorbell.unpark();
-        continue;
-      }
-      await own.doorbell.parkAsync(seq, 1000);
+      const n = this.endpoint.drainReplies() + this.endpoint.own.messages.drain(this.onMessage, TURN_BUDGET); // the host is never asked, so never replies
+      const wait = this.idle.idle(n);
+      if (wait !== undefined) await wait;
     }
   }
 

@@ -94,7 +94,8 @@ export function percentiles(histogram: ArrayLike<number>): LatencyStats {
   return { samples: total, p50: at(0.5), p99: at(0.99), p999: at(0.999), max };
 }
 
-function round(n: number, digits: number): number {
+/** `n` rounded to `digits` decimals (figures in stats and logs). */
+export function round(n: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
 }

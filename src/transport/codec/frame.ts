@@ -1,7 +1,8 @@
 import { FrameError } from '../errors.js';
 
 /**
- * The frame: what one message looks like in a ring record (and, later, on the Redis bus).
+ * The frame: what one message looks like in a ring record. This file owns its layout: no other
+ * file computes an offset inside a frame.
  *
  * ```
  *  0   u8   version (FRAME_VERSION)
@@ -65,6 +66,29 @@ export function framePrefixBytes(topicBytes: number): number {
   return FRAME_HEADER_BYTES + ((topicBytes + 7) & ~7);
 }
 
+/** Bytes of a whole frame: header, padded topic, payload. */
+export function frameBytesOf(topicBytes: number, payloadBytes: number): number {
+  return framePrefixBytes(topicBytes) + payloadBytes;
+}
+
+/** Byte offset of the topic of the frame starting at `frameByte`. */
+export function frameTopicByte(frameByte: number): number {
+  return frameByte + FRAME_HEADER_BYTES;
+}
+
+/** Byte offset of the payload of the frame starting at `frameByte`, whose topic is `topicBytes` long. */
+export function framePayloadByte(frameByte: number, topicBytes: number): number {
+  return frameByte + framePrefixBytes(topicBytes);
+}
+
+/** What is wrong with a payload's encoding and flags, or undefined when they are valid. */
+export function payloadProblem(encoding: number, flags: number): string | undefined {
+  if ((flags & ~KNOWN_FLAGS) !== 0) return `unknown flags 0x${flags.toString(16)}`;
+  if (encoding > Encoding.Record && (encoding < Encoding.Raw || encoding >= Encoding.Raw + RAW_TYPES.length)) return `unknown encoding ${encoding}`;
+  if ((flags & FLAG_LZ4) !== 0 && encoding !== Encoding.Msgpack && encoding < Encoding.Raw) return `lz4 flag on encoding ${encoding}, which is never compressed`;
+  return undefined;
+}
+
 /** A decoded header. Reused between messages: read it, do not keep it. */
 export interface FrameHeader {
   kind: number;
@@ -118,14 +142,9 @@ export function readHeader(dv: DataView, byte: number, frameBytes: number, out: 
   const kind = dv.getUint8(byte + O_KIND);
   if (kind < 1 || kind > MAX_KIND) throw new FrameError(`unknown kind ${kind}`);
   const flags = dv.getUint8(byte + O_FLAGS);
-  if ((flags & ~KNOWN_FLAGS) !== 0) throw new FrameError(`unknown flags 0x${flags.toString(16)}`);
   const encoding = dv.getUint8(byte + O_ENCODING);
-  if (encoding > Encoding.Record && (encoding < Encoding.Raw || encoding >= Encoding.Raw + RAW_TYPES.length)) {
-    throw new FrameError(`unknown encoding ${encoding}`);
-  }
-  if ((flags & FLAG_LZ4) !== 0 && encoding !== Encoding.Msgpack && encoding < Encoding.Raw) {
-    throw new FrameError(`lz4 flag on encoding ${encoding}, which is never compressed`);
-  }
+  const problem = payloadProblem(encoding, flags);
+  if (problem !== undefined) throw new FrameError(problem);
   const payloadBytes = dv.getUint32(byte + O_PAYLOAD_BYTES, true);
   const topicBytes = dv.getUint16(byte + O_TOPIC_BYTES, true);
   const prefix = framePrefixBytes(topicBytes);
@@ -144,7 +163,22 @@ export function readHeader(dv: DataView, byte: number, frameBytes: number, out: 
   out.from = dv.getUint16(byte + O_FROM, true);
   out.topicBytes = topicBytes;
   out.sentAt = dv.getFloat64(byte + O_SENT_AT, true);
-  out.topicByte = byte + FRAME_HEADER_BYTES;
-  out.payloadByte = byte + prefix;
+  out.topicByte = frameTopicByte(byte);
+  out.payloadByte = framePayloadByte(byte, topicBytes);
   return out;
+}
+
+/** The topic of a frame read with `readHeader` from `buffer` (empty when it has none). */
+export function frameTopic(buffer: ArrayBufferLike, h: FrameHeader): string {
+  return h.topicBytes === 0 ? '' : Buffer.from(buffer, h.topicByte, h.topicBytes).toString('utf8');
+}
+
+/** The payload bytes of a frame read with `readHeader`, in place (valid while the frame is). */
+export function framePayload(u8: Uint8Array, h: FrameHeader): Uint8Array {
+  return u8.subarray(h.payloadByte, h.payloadByte + h.payloadBytes);
+}
+
+/** The topic (or address) bytes of a frame read with `readHeader`, in place. */
+export function frameTopicBytes(u8: Uint8Array, h: FrameHeader): Uint8Array {
+  return u8.subarray(h.topicByte, h.topicByte + h.topicBytes);
 }

@@ -1,11 +1,10 @@
-import { compressSync, uncompressSync } from 'lz4-napi';
+import { uncompressSync } from 'lz4-napi';
 import { C1, Packr } from 'msgpackr';
 import { FrameError } from '../errors.js';
 import { Encoding, FLAG_LZ4, RAW_TYPES, type FrameHeader, type RawTypedArray } from './frame.js';
-import { recordIdAt, recordTypeById, viewsOf, type BufferViews, type RecordReader, type RecordFields } from './records.js';
-
-/** Default size above which a payload is lz4-compressed: below it, compressing costs more than it saves. */
-export const DEFAULT_COMPRESS_ABOVE = 1024;
+import { viewsOf, type BufferViews } from '../buffer-views.js';
+import { DEFAULT_COMPRESS_ABOVE, compressIfSmaller } from './compress.js';
+import { recordIdAt, recordTypeById, type RecordReader, type RecordFields } from './records.js';
 /** No decoded payload may claim to be larger than this (a corrupt lz4 size prefix must not allocate gigabytes). */
 export const MAX_DECODED_BYTES = 1 << 30;
 
@@ -38,15 +37,9 @@ export class PayloadEncoder {
       this.encoding = Encoding.Msgpack;
       bytes = this.packr.pack(value);
     }
-    this.flags = 0;
-    if (bytes.length > this.compressAbove) {
-      const packed = compressSync(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      if (packed.length < bytes.length) {
-        this.flags = FLAG_LZ4;
-        bytes = packed;
-      }
-    }
-    this.bytes = bytes;
+    const packed = compressIfSmaller(bytes, this.compressAbove);
+    this.flags = packed === undefined ? 0 : FLAG_LZ4;
+    this.bytes = packed ?? bytes;
     return this;
   }
 }

@@ -1,3 +1,4 @@
+import { viewsOf, type BufferViews } from '../buffer-views.js';
 import { FrameError, InvalidOption } from '../errors.js';
 
 /**
@@ -25,39 +26,6 @@ export const RECORD_PREFIX_BYTES = 8;
 
 const FIELD_BYTES: Record<FieldType, number> = { f64: 8, f32: 4, i32: 4, u32: 4, i16: 2, u16: 2, i8: 1, u8: 1, bool: 1 };
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-
-/** Typed-array views of one buffer, shared by every record read from or written to it. */
-export interface BufferViews {
-  f64: Float64Array;
-  f32: Float32Array;
-  i32: Int32Array;
-  u32: Uint32Array;
-  i16: Int16Array;
-  u16: Uint16Array;
-  i8: Int8Array;
-  u8: Uint8Array;
-}
-
-const viewsCache = new WeakMap<ArrayBufferLike, BufferViews>();
-
-export function viewsOf(buffer: ArrayBufferLike): BufferViews {
-  let v = viewsCache.get(buffer);
-  if (v === undefined) {
-    const whole = Math.floor(buffer.byteLength / 8) * 8; // Float64Array needs a multiple of 8
-    v = {
-      f64: new Float64Array(buffer, 0, whole / 8),
-      f32: new Float32Array(buffer, 0, whole / 4),
-      i32: new Int32Array(buffer, 0, whole / 4),
-      u32: new Uint32Array(buffer, 0, whole / 4),
-      i16: new Int16Array(buffer, 0, whole / 2),
-      u16: new Uint16Array(buffer, 0, whole / 2),
-      i8: new Int8Array(buffer),
-      u8: new Uint8Array(buffer),
-    };
-    viewsCache.set(buffer, v);
-  }
-  return v;
-}
 
 interface FieldSpec {
   name: string;

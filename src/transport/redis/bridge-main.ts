@@ -3,9 +3,10 @@
  * runs the bridge until the host stops it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Endpoint } from '../endpoint.js';
+import { listenForControl } from '../control.js';
+import { Endpoint } from '../endpoint/endpoint.js';
 import { Mailbox } from '../ring/mailbox.js';
-import { ActorState, BRIDGE_ID, BRIDGE_NAME, serializeError, type ControlToWorker } from '../protocol.js';
+import { ActorState, BRIDGE_ID, BRIDGE_NAME, serializeError } from '../protocol.js';
 import { Bridge } from './bridge.js';
 import type { BridgeBoot, BridgeToHost } from './bridge-protocol.js';
 
@@ -24,28 +25,24 @@ const endpoint = new Endpoint({
 endpoint.setPeers(boot.peers);
 endpoint.setSubscriptions(boot.subscriptions);
 
-const bridge = new Bridge(endpoint, boot.options, {
-  directory: (actors, patterns) => post({ type: 'directory', actors, patterns }),
-  event: (event, detail, error) => post({ type: 'bus-event', event, detail, ...(error !== undefined ? { error } : {}) }),
+const control = listenForControl(port, endpoint, boot.controlCount, () => {
+  clearInterval(stats);
+  void bridge.stop().then(() => {
+    post({ type: 'bus-stats', counters: bridge.figures() });
+    post({ type: 'stopped' });
+    port.close();
+  });
 });
+const bridge = new Bridge(
+  endpoint,
+  boot.options,
+  {
+    directory: (actors, patterns) => post({ type: 'directory', actors, patterns }),
+    event: (event, detail, error) => post({ type: 'bus-event', event, detail, ...(error !== undefined ? { error } : {}) }),
+  },
+  control,
+);
 const stats = setInterval(() => post({ type: 'bus-stats', counters: bridge.figures() }), 250);
-
-port.on('message', (c: ControlToWorker) => {
-  switch (c.type) {
-    case 'peers': endpoint.setPeers(c.peers); break;
-    case 'down': endpoint.peerDown(c.id, c.reason, c.crashed); break;
-    case 'subscriptions': endpoint.setSubscriptions(c.subscriptions); break;
-    case 'stop':
-      clearInterval(stats);
-      void bridge.stop().then(() => {
-        post({ type: 'bus-stats', counters: bridge.figures() });
-        post({ type: 'stopped' });
-        port.close();
-      });
-      break;
-  }
-  post({ type: 'ack', seq: c.seq });
-});
 
 mailbox.setState(ActorState.Running);
 bridge.start().then(

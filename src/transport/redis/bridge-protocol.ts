@@ -10,6 +10,8 @@ export interface BridgeBoot {
   subscriptions: SubscriptionEntry[];
   compressAbove: number;
   latencySampleEvery: number;
+  /** The CONTROL word of the bridge's mailbox before its first control message. */
+  controlCount: number;
 }
 
 /** Bridge -> host messages (the host -> bridge ones are the actors' control messages). */

@@ -1,14 +1,14 @@
 import type { Cluster, Redis } from 'ioredis';
-import { Encoding } from '../codec/frame.js';
-import { Endpoint } from '../endpoint.js';
+import { framePayload, frameTopicBytes } from '../codec/frame.js';
+import type { ControlListener } from '../control.js';
+import type { Endpoint, Payload, Peer } from '../endpoint/endpoint.js';
 import { DualbusError, FrameError } from '../errors.js';
-import { BRIDGE_ID, HOST_NAME, BRIDGE_NAME, Kind, serializeError, type SerializedError } from '../protocol.js';
-import { yieldTurn } from '../ring/idle.js';
-import { matchTopic } from '../topic.js';
-import { BusKind, decodeBusFrame, encodeBusFrame, type BusMessage } from './bus-frame.js';
+import { Kind, serializeError, type SerializedError } from '../protocol.js';
+import { createIdle, type IdleStrategy } from '../ring/idle.js';
+import { BusFrameBuilder, BusKind, decodeBusFrame, type BusEntry, type BusFrame } from './bus-frame.js';
+import { BusDirectory } from './bus-directory.js';
 import { busKeys, connectRedis, type ResolvedBusOptions } from './config.js';
 import { EngineLogicConsumer, appendFrame } from './engine-logic.js';
-import { Registry, type HostRecord } from './registry.js';
 
 export interface BridgeCounters {
   /** Engine-logic messages written to Redis, and received from it. */
@@ -33,10 +33,24 @@ export interface BridgeEvents {
   event(event: string, detail: Record<string, unknown>, error?: SerializedError): void;
 }
 
+/** How long the bridge waits for a local actor to answer an ask from another host (the asker has its own timeout). */
+const REMOTE_ASK_TIMEOUT_MS = 60_000;
+/** The longest park of the out loop. */
+const PARK_MS = 100;
+
+/** Frames being filled for each destination host, on one bus. */
+interface Outgoing {
+  builder: BusFrameBuilder;
+  /** The sequence number the next message to this host gets (its idempotency key, with our pid). */
+  nextSeq: number;
+}
+
 /**
  * The bridge of one host to the two Redis buses. It runs in a worker of its own, owns every Redis
  * connection, and is an endpoint like an actor: actors write frames for other hosts into its ring
  * (an actor name or a topic as the frame's address), so none of them ever waits on the network.
+ * Payloads cross it unopened: it copies each one from its ring into a bus frame, and from a bus
+ * frame into the receiving actor's ring, with the encoding its sender gave it.
  *
  * Out: each drain of its ring is packed into one bus frame per destination host (at most
  * batchMax messages): engine-logic messages are XADDed to the destination's stream (acknowledged by
@@ -51,17 +65,13 @@ export class Bridge {
   private readonly elRead: Redis | Cluster;
   private readonly md: Redis | Cluster;
   private readonly mdSub: Redis | Cluster;
-  private readonly registry: Registry;
+  private readonly hosts: BusDirectory;
   private readonly consumer: EngineLogicConsumer;
-  private hosts: HostRecord[] = [];
-  /** Actor name -> host, including hosts that died (their streams keep messages for them). */
-  private readonly where = new Map<string, string>();
-  private seq = 0;
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private beatTimer: ReturnType<typeof setInterval> | undefined;
-  private outEl = new Map<string, BusMessage[]>();
-  private outMd = new Map<string, BusMessage[]>();
+  private readonly outEl = new Map<string, Outgoing>();
+  private readonly outMd = new Map<string, Outgoing>();
   /**
    * Engine-logic frames per destination host, oldest first. One frame per host is in flight at a
    * time, so a frame Redis refused (it went away) is sent again before anything newer to that host:
@@ -69,12 +79,13 @@ export class Bridge {
    */
   private readonly elQueues = new Map<string, Array<{ frame: Buffer; count: number }>>();
   private readonly elBusy = new Set<string>();
-  private lastDirectory = '';
+  private readonly idle: IdleStrategy;
 
   constructor(
     private readonly endpoint: Endpoint,
     private readonly options: ResolvedBusOptions,
     private readonly events: BridgeEvents,
+    control: ControlListener,
   ) {
     this.keys = busKeys(options.cluster);
     const name = `dualbus:${options.cluster}:${options.host}`;
@@ -85,13 +96,24 @@ export class Bridge {
     for (const [bus, conn] of [['engine-logic', this.el], ['engine-logic', this.elRead], ['market-data', this.md], ['market-data', this.mdSub]] as const) {
       conn.on('error', (err: Error) => this.events.event('redis-error', { bus }, serializeError(err)));
     }
-    this.registry = new Registry(this.el, options.cluster, options.host, options.heartbeatMs * 3);
+    this.hosts = new BusDirectory(this.el, endpoint, options, events);
     this.consumer = new EngineLogicConsumer(
       this.elRead,
       { stream: this.keys.stream(options.host), group: 'dualbus', consumer: `${options.host}:${process.pid}`, maxLen: options.streamMaxLen, claimIdleMs: options.claimIdleMs, dedupeWindow: 100_000 },
-      (m) => this.deliver(m),
+      (m, frame) => this.deliver(m, frame),
       (entryId, err) => this.rejectedFrame('engine-logic', entryId, err),
       (err) => this.events.event('redis-error', { bus: 'engine-logic', while: 'reading' }, serializeError(err)),
+    );
+    const own = endpoint.own;
+    this.idle = createIdle(
+      'async',
+      {
+        doorbell: own.doorbell,
+        // While Redis holds too many frames, the ring is left to fill: it is no work then.
+        hasWork: () => (this.room() && own.messages.hasRecord()) || own.replies.hasRecord() || this.pendingAnswers() || !this.running,
+        controlPending: control.pending,
+      },
+      { spinMicros: 0, parkTimeoutMs: PARK_MS, yieldEveryMs: 0 },
     );
   }
 
@@ -99,8 +121,8 @@ export class Bridge {
     this.running = true;
     // Both buses must answer before the host counts as started (a ping each; ioredis queues it until connected).
     await Promise.all([this.el.ping(), this.md.ping().catch(() => this.mdSub.ping())]);
-    await this.heartbeat();
-    this.beatTimer = setInterval(() => void this.heartbeat(), this.options.heartbeatMs);
+    await this.hosts.heartbeat();
+    this.beatTimer = setInterval(() => void this.hosts.heartbeat(), this.options.heartbeatMs);
     await this.mdSub.subscribe(this.keys.channel(this.options.host));
     this.mdSub.on('messageBuffer', (_channel: Buffer, frame: Buffer) => this.onMarketData(frame));
     this.consumer.start();
@@ -110,13 +132,6 @@ export class Bridge {
   /** The bridge's figures now (frames in flight and claimed entries are read where they are kept). */
   figures(): BridgeCounters {
     return { ...this.counters, inflightFrames: this.queuedFrames(), claimed: this.consumer.counters.claimed };
-  }
-
-  /** Engine-logic frames not yet acknowledged by Redis, for every destination host. */
-  private queuedFrames(): number {
-    let n = 0;
-    for (const q of this.elQueues.values()) n += q.length;
-    return n;
   }
 
   async stop(): Promise<void> {
@@ -131,7 +146,7 @@ export class Bridge {
       await new Promise((r) => setTimeout(r, 10));
     }
     await this.consumer.stop();
-    await this.registry.leave().catch(() => {});
+    await this.hosts.leave();
     for (const c of [this.el, this.elRead, this.md, this.mdSub]) c.disconnect();
   }
 
@@ -140,112 +155,92 @@ export class Bridge {
   private async run(): Promise<void> {
     const own = this.endpoint.own;
     while (this.running) {
-      this.endpoint.drainReplies(); // answers to asks this bridge made for remote askers
+      let n = this.endpoint.drainReplies(); // answers to asks this bridge made for remote askers
       // Backpressure: while Redis holds too many frames unacknowledged, leave the ring to fill.
-      const room = this.queuedFrames() < this.options.maxInflightFrames;
-      const n = room ? own.messages.drain(this.onFrame, this.options.batchMax * 8) : 0;
+      if (this.room()) n += own.messages.drain(this.onFrame, this.options.batchMax * 8);
       this.flush();
-      if (n > 0) {
-        await yieldTurn();
-        continue;
-      }
-      const seq = own.doorbell.prepareToPark();
-      if ((room && own.hasWork()) || !this.running) {
-        own.doorbell.unpark();
-        continue;
-      }
-      await own.doorbell.parkAsync(seq, room ? 100 : 5);
+      const wait = this.idle.idle(n);
+      if (wait !== undefined) await wait;
     }
     this.flush();
+  }
+
+  private room(): boolean {
+    return this.queuedFrames() < this.options.maxInflightFrames;
   }
 
   private readonly onFrame = (byte: number, frameBytes: number): void => {
     const ep = this.endpoint;
     let h;
-    let address: string;
-    let body: unknown;
-    let encoding: number | undefined;
     try {
       h = ep.readFrame(byte, frameBytes);
-      address = ep.topicOf(h);
-      if (h.encoding === Encoding.Record) {
-        // A record travels as its bytes: this thread need not know its layout, the receiver does.
-        encoding = h.encoding;
-        body = ep.own.messages.u8.slice(h.payloadByte, h.payloadByte + h.payloadBytes);
-      } else body = ep.decode(h);
     } catch (err) {
       this.events.event('bad-frame', { from: 'ring' }, serializeError(err));
       return;
     }
-    if (h.kind === Kind.Publish) return this.publishOut(address, body, encoding);
+    const u8 = ep.own.views.u8;
+    const address = frameTopicBytes(u8, h);
+    const payload = framePayload(u8, h);
+    if (h.kind === Kind.Publish) {
+      for (const host of this.hosts.subscribersOf(ep.topicOf(h))) {
+        if (!host.alive) this.counters.mdDropped++;
+        else this.add(this.outMd, host.host, BusKind.Publish, address, h.from, 0, h.encoding, h.flags, payload);
+      }
+      return;
+    }
     if (h.kind !== Kind.Send && h.kind !== Kind.Ask) {
       this.events.event('bad-frame', { from: 'ring', kind: h.kind }, serializeError(new FrameError(`kind ${h.kind} in the bridge's ring`)));
       return;
     }
-    const host = this.where.get(address);
-    const alive = host !== undefined && this.hosts.some((x) => x.host === host && x.alive);
-    if (h.kind === Kind.Ask) {
-      if (host === undefined || !alive) {
-        // Fail fast: nobody would answer before the asker's timeout.
-        const why = host === undefined ? `no host runs actor '${address}'` : `host '${host}' of actor '${address}' is down`;
-        ep.replyError(h.from, h.corr, new DualbusError('HostUnreachable', why));
-        return;
-      }
-      this.queue(this.outEl, host, { kind: BusKind.Ask, address, id: this.nextId(), body, origin: { host: this.options.host, from: h.from, corr: h.corr }, ...(encoding !== undefined ? { encoding } : {}) });
+    const actor = ep.topicOf(h);
+    const host = this.hosts.hostOf(actor);
+    if (h.kind === Kind.Ask && (host === undefined || !this.hosts.alive(host))) {
+      // Fail fast: nobody would answer before the asker's timeout.
+      const why = host === undefined ? `no host runs actor '${actor}'` : `host '${host}' of actor '${actor}' is down`;
+      ep.replyError(h.from, h.corr, new DualbusError('HostUnreachable', why));
       return;
     }
     if (host === undefined) {
-      this.events.event('unroutable', { actor: address, reason: 'no host runs it' });
+      this.events.event('unroutable', { actor, reason: 'no host runs it' });
       return;
     }
-    this.queue(this.outEl, host, { kind: BusKind.Send, address, id: this.nextId(), body, ...(encoding !== undefined ? { encoding } : {}) }); // waits in its stream if the host is down
+    // A send to a host that is down waits in its stream.
+    this.add(this.outEl, host, h.kind, address, h.from, h.corr, h.encoding, h.flags, payload);
   };
 
-  private publishOut(topic: string, body: unknown, encoding: number | undefined): void {
-    for (const h of this.hosts) {
-      if (!h.patterns.some((p) => matchTopic(p, topic))) continue;
-      if (!h.alive) {
-        this.counters.mdDropped++;
-        continue;
-      }
-      this.queue(this.outMd, h.host, { kind: BusKind.Publish, address: topic, id: this.nextId(), body, ...(encoding !== undefined ? { encoding } : {}) });
+  /** Appends a message to the frame being filled for `host` (sent when full, or at the end of the drain). */
+  private add(out: Map<string, Outgoing>, host: string, kind: BusKind, address: Uint8Array, from: number, corr: number, encoding: number, flags: number, payload: Uint8Array): void {
+    let o = out.get(host);
+    if (o === undefined) out.set(host, (o = { builder: new BusFrameBuilder(this.options.host, process.pid), nextSeq: 1 }));
+    if (o.builder.count > 0 && !o.builder.fits(address.length, payload.length)) this.flushOne(out, host, o);
+    if (o.builder.count === 0) o.builder.begin(o.nextSeq);
+    try {
+      o.builder.add(kind, address, from, corr, encoding, flags, payload);
+    } catch (err) {
+      // Larger than any bus frame: refused here, and an asker is told why.
+      this.events.event('oversized', { host, bytes: payload.length }, serializeError(err));
+      if (kind === BusKind.Ask) this.endpoint.replyError(from, corr, err);
+      return;
     }
-  }
-
-  private queue(out: Map<string, BusMessage[]>, host: string, m: BusMessage): void {
-    let batch = out.get(host);
-    if (batch === undefined) out.set(host, (batch = []));
-    batch.push(m);
-    if (batch.length >= this.options.batchMax) this.flushOne(out, host);
+    if (o.builder.count >= this.options.batchMax) this.flushOne(out, host, o);
   }
 
   private flush(): void {
-    for (const host of [...this.outEl.keys()]) this.flushOne(this.outEl, host);
-    for (const host of [...this.outMd.keys()]) this.flushOne(this.outMd, host);
+    for (const [host, o] of this.outEl) if (o.builder.count > 0) this.flushOne(this.outEl, host, o);
+    for (const [host, o] of this.outMd) if (o.builder.count > 0) this.flushOne(this.outMd, host, o);
   }
 
-  private flushOne(out: Map<string, BusMessage[]>, host: string): void {
-    const batch = out.get(host);
-    out.delete(host);
-    if (batch === undefined || batch.length === 0) return;
-    let frame: Buffer;
-    try {
-      frame = encodeBusFrame(batch);
-    } catch (err) {
-      this.events.event('oversized', { host, messages: batch.length }, serializeError(err));
-      return;
-    }
+  private flushOne(out: Map<string, Outgoing>, host: string, o: Outgoing): void {
+    const count = o.builder.count;
+    o.nextSeq += count;
+    const frame = o.builder.finish();
     if (out === this.outMd) {
       this.md.publish(this.keys.channel(host), frame).then(
-        () => (this.counters.mdSent += batch.length),
-        () => (this.counters.mdDropped += batch.length),
+        () => (this.counters.mdSent += count),
+        () => (this.counters.mdDropped += count),
       );
       return;
     }
-    this.appendEl(host, frame, batch.length);
-  }
-
-  private appendEl(host: string, frame: Buffer, count: number): void {
     let queue = this.elQueues.get(host);
     if (queue === undefined) this.elQueues.set(host, (queue = []));
     queue.push({ frame, count });
@@ -267,7 +262,7 @@ export class Bridge {
           this.counters.elSent += count;
           this.elBusy.delete(host);
           this.pump(host);
-          if (this.queuedFrames() < this.options.maxInflightFrames) this.endpoint.own.doorbell.ringAlways();
+          if (this.room()) this.endpoint.own.doorbell.ringAlways();
         },
         () => {
           // Redis is away: the same frame again shortly (the same ids, so a frame that did land is handled once).
@@ -277,68 +272,72 @@ export class Bridge {
       );
   }
 
-  private nextId(): string {
-    return `${this.options.host}:${process.pid}:${++this.seq}`;
+  /** Engine-logic frames not yet acknowledged by Redis, for every destination host. */
+  private queuedFrames(): number {
+    let n = 0;
+    for (const q of this.elQueues.values()) n += q.length;
+    return n;
+  }
+
+  /** Answers to remote asks wait in a frame for the out loop to send. */
+  private pendingAnswers(): boolean {
+    for (const o of this.outEl.values()) if (o.builder.count > 0) return true;
+    return false;
   }
 
   // ------------------------------------------------------------------ in: Redis -> rings
 
-  private async deliver(m: BusMessage): Promise<void | 'later'> {
+  private deliver(m: BusEntry, frame: BusFrame): void | 'later' | Promise<void> {
     this.counters.elReceived++;
     const ep = this.endpoint;
+    const payload: Payload = { encoding: m.encoding, flags: m.flags, bytes: m.payload };
     if (m.kind === BusKind.Reply || m.kind === BusKind.ReplyError) {
-      if (m.origin === undefined) return this.events.event('bad-message', { reason: 'a reply without its origin' });
-      if (m.kind === BusKind.Reply) ep.reply(m.origin.from, m.origin.corr, m.body);
-      else ep.replyError(m.origin.from, m.origin.corr, Object.assign(new Error(String((m.body as SerializedError)?.message)), m.body as object));
+      ep.replyPayload(m.from, m.corr, m.kind, payload); // a Payload keeps the bytes only while this call runs: written now, or copied if deferred
       return;
     }
-    let peer;
-    try {
-      peer = ep.peer(m.address);
-      if (peer.address !== undefined) throw new Error('not local'); // not ours: never forward in a loop
-    } catch {
-      // Not (yet) here: a host that restarts receives its stream before its actors are back. The
-      // entry stays pending and comes again (an ask's asker times out if the actor never comes).
-      return 'later';
-    }
+    const peer = this.hosts.localPeer(m.address);
+    // Not (yet) here: a host that restarts receives its stream before its actors are back. The
+    // entry stays pending and comes again (an ask's asker times out if the actor never comes).
+    if (peer === undefined) return 'later';
     if (m.kind === BusKind.Send) {
       // Waits for room: never dropped.
-      if (m.encoding === undefined) await ep.sendAsync(peer, m.body, 60_000);
-      else while (!ep.sendEncoded(peer, m.encoding, m.body as Uint8Array)) await peer.mailbox.messages.waitForSpace(1000);
+      if (!ep.sendPayload(peer, payload)) return this.sendWhenRoom(peer, payload); // its bytes live in the frame, not in a ring
       return;
     }
-    if (m.kind === BusKind.Ask && m.origin !== undefined) {
-      const origin = m.origin;
-      const asked = m.encoding === undefined ? ep.ask(peer, m.body, 60_000) : ep.askEncoded(peer, m.encoding, m.body as Uint8Array, 60_000);
-      asked.then(
-        (value) => this.answer(origin, BusKind.Reply, value),
-        (err: unknown) => this.answer(origin, BusKind.ReplyError, serializeError(err)),
-      );
+    if (m.kind === BusKind.Ask) {
+      const origin = frame.origin;
+      ep.askPayload(peer, () => payload, REMOTE_ASK_TIMEOUT_MS, {
+        answered: (h) => this.answer(origin, m, h.kind as BusKind, ep.payloadOf(h)),
+        failed: (err) => this.answer(origin, m, BusKind.ReplyError, ep.encode(serializeError(err))),
+      });
+      return;
     }
+    this.events.event('bad-message', { reason: `kind ${m.kind} on the engine-logic bus` });
   }
 
-  private answer(origin: NonNullable<BusMessage['origin']>, kind: BusKind, body: unknown): void {
-    this.queue(this.outEl, origin.host, { kind, address: '', id: this.nextId(), body, origin });
+  private async sendWhenRoom(peer: Peer, payload: Payload): Promise<void> {
+    while (!this.endpoint.sendPayload(peer, payload)) await peer.mailbox.messages.waitForSpace(1000);
+  }
+
+  /** Queues the answer to an ask from `host` (its bytes are copied into the frame now). */
+  private answer(host: string, ask: BusEntry, kind: BusKind, payload: Payload): void {
+    this.add(this.outEl, host, kind, EMPTY, ask.from, ask.corr, payload.encoding, payload.flags, payload.bytes);
     this.endpoint.own.doorbell.ringAlways(); // the out loop flushes it
   }
 
-  private onMarketData(frame: Buffer): void {
-    let messages: BusMessage[];
+  private onMarketData(bytes: Buffer): void {
+    let frame: BusFrame;
     try {
-      messages = decodeBusFrame(frame);
+      frame = decodeBusFrame(bytes);
     } catch (err) {
       this.rejectedFrame('market-data', undefined, err as FrameError);
       return;
     }
-    for (const m of messages) {
+    for (const m of frame.entries) {
       if (m.kind !== BusKind.Publish) continue;
       this.counters.mdReceived++;
       // A local subscriber whose mailbox is full loses it: counted there (overflows) and here.
-      const all =
-        m.encoding === undefined
-          ? this.endpoint.publish(m.address, m.body, { exceptSelf: true })
-          : this.endpoint.publishEncoded(m.address, m.encoding, m.body as Uint8Array, { exceptSelf: true });
-      if (!all) this.counters.mdDropped++;
+      if (!this.endpoint.publishPayload(m.address, { encoding: m.encoding, flags: m.flags, bytes: m.payload }, true)) this.counters.mdDropped++;
     }
   }
 
@@ -348,32 +347,6 @@ export class Bridge {
     // Kept for inspection: the dead-letter stream of the cluster (bounded).
     void this.el.xadd(this.keys.dead, 'MAXLEN', '~', '10000', '*', 'bus', bus, 'host', this.options.host, 'error', err.message).catch(() => {});
   }
-
-  // ------------------------------------------------------------------ directory
-
-  private async heartbeat(): Promise<void> {
-    try {
-      const local = this.endpoint.localNames().filter((n) => n !== HOST_NAME && n !== BRIDGE_NAME);
-      const patterns = this.endpoint.patternsExcept(BRIDGE_ID);
-      await this.registry.beat(local, patterns);
-      // A host that died keeps what it last published: its actors still get sends (they wait in
-      // its stream) and its patterns still route here, where market data for it is counted dropped.
-      const previous = new Map(this.hosts.map((h) => [h.host, h]));
-      this.hosts = (await this.registry.others()).map((h) => {
-        const before = previous.get(h.host);
-        return h.alive || before === undefined ? h : { ...h, actors: before.actors, patterns: before.patterns };
-      });
-      for (const h of this.hosts) for (const a of h.actors) this.where.set(a, h.host);
-      const actors = [...this.where.keys()].sort();
-      const remotePatterns = [...new Set(this.hosts.flatMap((h) => h.patterns))].sort();
-      const directory = JSON.stringify([actors, remotePatterns, this.hosts.map((h) => [h.host, h.alive])]);
-      if (directory !== this.lastDirectory) {
-        this.lastDirectory = directory;
-        this.events.directory(actors, remotePatterns);
-        this.events.event('directory', { hosts: Object.fromEntries(this.hosts.map((h) => [h.host, h.alive ? 'alive' : 'down'])) });
-      }
-    } catch (err) {
-      this.events.event('redis-error', { bus: 'engine-logic', while: 'heartbeat' }, serializeError(err));
-    }
-  }
 }
+
+const EMPTY = new Uint8Array(0);

@@ -1,99 +1,188 @@
 import { crc32 } from 'node:zlib';
-import { compressSync, uncompressSync } from 'lz4-napi';
-import { Packr } from 'msgpackr';
+import { uncompressSync } from 'lz4-napi';
+import { DEFAULT_COMPRESS_ABOVE, compressIfSmaller } from '../codec/compress.js';
+import { payloadProblem } from '../codec/frame.js';
 import { FrameError } from '../errors.js';
 
 /**
  * The frame the Redis bus carries: many messages in one Redis value, so one command moves a whole
- * batch. Everything in it is checked on the way in: a frame from another program, another
- * version, cut short or corrupted is a FrameError that says what is wrong, never a crash.
+ * batch. It is an envelope only: each message's payload is carried as the bytes its sender's ring
+ * held (msgpack, a typed array's bytes, a record, lz4-compressed or not, as its encoding and flags
+ * say), and written into the receiving ring as it came; no bridge decodes a payload. Everything
+ * in the envelope is checked on the way in: a frame from another program, another version, cut
+ * short or corrupted is a FrameError that says what is wrong, never a crash.
  *
  * ```
- *  0  u32 magic 'DBUS'        8  u32 body bytes (uncompressed)
- *  4  u8  version (1)        12  u32 crc32 of the body as carried (after compression)
- *  5  u8  flags (bit 0: lz4) 16  body
- *  6  u16 count
+ *  header  0  u32 magic 'DBUS'       8  u32 body bytes (uncompressed)
+ *          4  u8  version (2)        12 u32 crc32 of the body as carried (after compression)
+ *          5  u8  flags (bit 0: lz4) 16 body
+ *          6  u16 count
  *
- *  body: one msgpack array of `count` entries, each [kind, address, id, payload] or, for an ask
- *        and its reply, [kind, address, id, payload, host, from, corr]: kind 1-5, address (an actor
- *        name or a topic), id (the idempotency key), payload (any value), and where the answer goes
- *        (the asking host, the asker's endpoint id there, its correlation id)
+ *  body    0  u16 origin bytes | origin (utf-8: the sending host's name) | u32 pid | f64 first seq
+ *          then `count` entries:
+ *          0  u8 kind   1 u8 encoding   2 u8 payload flags   3 u8 zero
+ *          4  u16 from (the asker's endpoint, ask and reply)  6 u16 address bytes
+ *          8  u32 corr (ask and reply)                        12 u32 payload bytes
+ *          16 address (utf-8: the target actor, or the topic) | payload
  * ```
- *
- * One msgpack call per frame, not per message: packing and unpacking are what bound a batch.
+ * Entry `i` carries sequence number `first seq + i`: with the origin and its process id, the
+ * idempotency key of the message (a frame resent after a lost reply is recognised by it).
+ * All numbers are little-endian.
  */
 export const BUS_MAGIC = 0x44425553;
-export const BUS_VERSION = 1;
+export const BUS_VERSION = 2;
 export const BUS_HEADER_BYTES = 16;
+const ENTRY_HEADER_BYTES = 16;
+const ORIGIN_FIXED_BYTES = 2 + 4 + 8;
 const FLAG_LZ4 = 1;
-/** Bodies above this are lz4-compressed (when that makes them smaller). */
-const COMPRESS_ABOVE = 1024;
 /** The largest frame the bus accepts, compressed or not: an oversized message is refused, not sent. */
 export const MAX_BUS_FRAME_BYTES = 16 << 20;
 
 export const BusKind = { Send: 1, Ask: 2, Reply: 3, ReplyError: 4, Publish: 5 } as const;
 export type BusKind = (typeof BusKind)[keyof typeof BusKind];
-const KINDS = new Set<number>(Object.values(BusKind));
+const MAX_KIND = 5;
 
+/** One message of a bus frame, as read: its payload is a view into the frame. */
+export interface BusEntry {
+  kind: BusKind;
+  /** The target actor (send, ask) or the topic (publish); empty for a reply. */
+  address: string;
+  /** The asker's endpoint id (ask: on the origin host; reply: on the receiving host). */
+  from: number;
+  corr: number;
+  encoding: number;
+  flags: number;
+  payload: Uint8Array;
+  seq: number;
+}
+
+export interface BusFrame {
+  /** The host that sent the frame, and its process (a restarted host numbers from 1 again). */
+  origin: string;
+  pid: number;
+  entries: BusEntry[];
+}
+
+/**
+ * Builds one bus frame, message by message: each payload is copied once, from the ring that held
+ * it into the frame. `finish` seals it (compressed above the threshold when that is smaller).
+ */
+export class BusFrameBuilder {
+  private buf: Buffer;
+  private used = 0;
+  private entries = 0;
+  private readonly originBytes: Buffer;
+
+  constructor(
+    origin: string,
+    private readonly pid: number,
+    private readonly compressAbove = DEFAULT_COMPRESS_ABOVE,
+  ) {
+    this.originBytes = Buffer.from(origin, 'utf8');
+    this.buf = Buffer.allocUnsafe(1 << 14);
+  }
+
+  get count(): number {
+    return this.entries;
+  }
+
+  /** Whether a message of these sizes still fits this frame's size limit. */
+  fits(addressBytes: number, payloadBytes: number): boolean {
+    return this.used + ENTRY_HEADER_BYTES + addressBytes + payloadBytes <= MAX_BUS_FRAME_BYTES;
+  }
+
+  /** Starts a frame whose first message has sequence number `firstSeq`. */
+  begin(firstSeq: number): void {
+    this.used = BUS_HEADER_BYTES;
+    this.entries = 0;
+    this.reserve(ORIGIN_FIXED_BYTES + this.originBytes.length);
+    const b = this.buf;
+    b.writeUInt16LE(this.originBytes.length, this.used);
+    this.originBytes.copy(b, this.used + 2);
+    this.used += 2 + this.originBytes.length;
+    b.writeUInt32LE(this.pid >>> 0, this.used);
+    b.writeDoubleLE(firstSeq, this.used + 4);
+    this.used += 12;
+  }
+
+  /** Appends one message; `address` and `payload` are copied now (they may be views into a ring). */
+  add(kind: BusKind, address: Uint8Array, from: number, corr: number, encoding: number, flags: number, payload: Uint8Array): void {
+    if (this.entries === 0xffff) throw new FrameError('a bus frame holds at most 65535 messages');
+    this.reserve(ENTRY_HEADER_BYTES + address.length + payload.length);
+    const b = this.buf;
+    const at = this.used;
+    b[at] = kind;
+    b[at + 1] = encoding;
+    b[at + 2] = flags;
+    b[at + 3] = 0;
+    b.writeUInt16LE(from, at + 4);
+    b.writeUInt16LE(address.length, at + 6);
+    b.writeUInt32LE(corr >>> 0, at + 8);
+    b.writeUInt32LE(payload.length, at + 12);
+    b.set(address, at + ENTRY_HEADER_BYTES);
+    b.set(payload, at + ENTRY_HEADER_BYTES + address.length);
+    this.used = at + ENTRY_HEADER_BYTES + address.length + payload.length;
+    this.entries++;
+  }
+
+  /** The sealed frame (the builder starts a new buffer for the next one). FrameError when over the size limit. */
+  finish(): Buffer {
+    const body = this.buf.subarray(BUS_HEADER_BYTES, this.used);
+    const packed = compressIfSmaller(body, this.compressAbove);
+    const carried = packed ?? body;
+    const total = BUS_HEADER_BYTES + carried.length;
+    if (total > MAX_BUS_FRAME_BYTES) throw new FrameError(`bus frame of ${total} bytes is over the limit of ${MAX_BUS_FRAME_BYTES}`);
+    let frame: Buffer;
+    if (packed === undefined) {
+      frame = this.buf.subarray(0, this.used);
+      // The frame keeps this buffer (it waits for Redis): the next frame gets a new one of the same size.
+      this.buf = Buffer.allocUnsafe(this.buf.length);
+    } else {
+      frame = Buffer.allocUnsafe(total);
+      frame.set(packed, BUS_HEADER_BYTES);
+    }
+    frame.writeUInt32LE(BUS_MAGIC, 0);
+    frame.writeUInt8(BUS_VERSION, 4);
+    frame.writeUInt8(packed === undefined ? 0 : FLAG_LZ4, 5);
+    frame.writeUInt16LE(this.entries, 6);
+    frame.writeUInt32LE(body.length, 8);
+    frame.writeUInt32LE(crc32(carried), 12);
+    this.entries = 0;
+    this.used = BUS_HEADER_BYTES;
+    return frame;
+  }
+
+  private reserve(bytes: number): void {
+    if (this.used + bytes <= this.buf.length) return;
+    if (this.used + bytes > MAX_BUS_FRAME_BYTES) throw new FrameError(`bus frame would grow to ${this.used + bytes} bytes, over the limit of ${MAX_BUS_FRAME_BYTES}`);
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.used + bytes));
+    this.buf.copy(grown, 0, 0, this.used);
+    this.buf = grown;
+  }
+}
+
+/** A message to pack with `encodeBusFrame`. */
 export interface BusMessage {
   kind: BusKind;
-  /** The target actor (send, ask, reply) or the topic (publish). */
   address: string;
-  /** Unique per message and stable across resends: a redelivered message is recognised by it. */
-  id: string;
-  /** Any msgpack value (data only). */
-  body: unknown;
-  /** For an ask and its reply: the host, endpoint and correlation id of the asker. */
-  origin?: { host: string; from: number; corr: number };
-  /**
-   * Set when the body is a payload as the sender's ring held it (a binary record's bytes, layout id
-   * first): its frame encoding. The receiving host writes the bytes as they are; its actor, which
-   * defined the same layout, reads the record in place. Bridges never need the layout.
-   */
-  encoding?: number;
+  encoding: number;
+  flags?: number;
+  payload: Uint8Array;
+  from?: number;
+  corr?: number;
 }
 
-// Data only: no records, no extension types that construct classes.
-const packr = new Packr({ useRecords: false, moreTypes: false });
-
-/** Packs messages into one bus frame. Throws FrameError for a frame over MAX_BUS_FRAME_BYTES. */
-export function encodeBusFrame(messages: readonly BusMessage[]): Buffer {
-  if (messages.length === 0 || messages.length > 0xffff) throw new FrameError(`a bus frame holds 1 to 65535 messages; got ${messages.length}`);
-  const entries = new Array<unknown>(messages.length);
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]!;
-    if (!KINDS.has(m.kind)) throw new FrameError(`bus message kind ${m.kind} is not one of ${[...KINDS].join(', ')}`);
-    const o = m.origin;
-    entries[i] =
-      m.encoding !== undefined ? [m.kind, m.address, m.id, m.body, o?.host ?? null, o?.from ?? null, o?.corr ?? null, m.encoding]
-      : o === undefined ? [m.kind, m.address, m.id, m.body]
-      : [m.kind, m.address, m.id, m.body, o.host, o.from, o.corr];
-  }
-  const plain = packr.pack(entries);
-  let body: Buffer = plain;
-  let flags = 0;
-  if (plain.length > COMPRESS_ABOVE) {
-    const packed = compressSync(plain);
-    if (packed.length < plain.length) {
-      body = packed;
-      flags = FLAG_LZ4;
-    }
-  }
-  const total = BUS_HEADER_BYTES + body.length;
-  if (total > MAX_BUS_FRAME_BYTES) throw new FrameError(`bus frame of ${total} bytes is over the limit of ${MAX_BUS_FRAME_BYTES}`);
-  const frame = Buffer.allocUnsafe(total);
-  frame.writeUInt32LE(BUS_MAGIC, 0);
-  frame.writeUInt8(BUS_VERSION, 4);
-  frame.writeUInt8(flags, 5);
-  frame.writeUInt16LE(messages.length, 6);
-  frame.writeUInt32LE(plain.length, 8);
-  frame.writeUInt32LE(crc32(body), 12);
-  body.copy(frame, BUS_HEADER_BYTES);
-  return frame;
+/** Packs messages into one bus frame from `origin` (its process `pid`), numbered from `firstSeq`. */
+export function encodeBusFrame(origin: string, pid: number, firstSeq: number, messages: readonly BusMessage[]): Buffer {
+  if (messages.length === 0) throw new FrameError('a bus frame holds at least one message');
+  const b = new BusFrameBuilder(origin, pid);
+  b.begin(firstSeq);
+  for (const m of messages) b.add(m.kind, Buffer.from(m.address, 'utf8'), m.from ?? 0, m.corr ?? 0, m.encoding, m.flags ?? 0, m.payload);
+  return b.finish();
 }
 
-/** Unpacks a bus frame; every fault is a FrameError naming it. */
-export function decodeBusFrame(frame: Uint8Array): BusMessage[] {
+/** Reads a bus frame; every fault is a FrameError naming it. Payloads are views into `frame`. */
+export function decodeBusFrame(frame: Uint8Array): BusFrame {
   const buf = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
   if (buf.length < BUS_HEADER_BYTES) throw new FrameError(`bus frame of ${buf.length} bytes is shorter than its ${BUS_HEADER_BYTES}-byte header`);
   if (buf.length > MAX_BUS_FRAME_BYTES) throw new FrameError(`bus frame of ${buf.length} bytes is over the limit of ${MAX_BUS_FRAME_BYTES}`);
@@ -119,31 +208,46 @@ export function decodeBusFrame(frame: Uint8Array): BusMessage[] {
     }
   } else body = carried;
   if (body.length !== bodyBytes) throw new FrameError(`bus frame body is ${body.length} bytes; its header says ${bodyBytes}`);
-  let entries: unknown;
-  try {
-    entries = packr.unpack(body);
-  } catch (err) {
-    throw new FrameError(`bus frame body is not valid msgpack: ${(err as Error).message}`);
-  }
-  if (!Array.isArray(entries) || entries.length !== count) {
-    throw new FrameError(`bus frame body holds ${Array.isArray(entries) ? `${entries.length} entries` : 'no entry list'}; its header says ${count}`);
-  }
-  const out = new Array<BusMessage>(count);
+  return readBody(body, count);
+}
+
+function readBody(body: Buffer, count: number): BusFrame {
+  const need = (at: number, bytes: number, what: string): void => {
+    if (at + bytes > body.length) throw new FrameError(`bus frame body ends inside ${what} (needs ${at + bytes} bytes, has ${body.length})`);
+  };
+  need(0, 2, 'its origin');
+  const originBytes = body.readUInt16LE(0);
+  need(2, originBytes + 12, 'its origin');
+  const origin = body.toString('utf8', 2, 2 + originBytes);
+  if (origin === '') throw new FrameError('bus frame has an empty origin');
+  const pid = body.readUInt32LE(2 + originBytes);
+  const firstSeq = body.readDoubleLE(6 + originBytes);
+  if (!Number.isSafeInteger(firstSeq) || firstSeq < 0) throw new FrameError(`bus frame first sequence number ${firstSeq} is not a safe integer >= 0`);
+  let at = 14 + originBytes;
+  const entries = new Array<BusEntry>(count);
   for (let i = 0; i < count; i++) {
-    const e = entries[i] as unknown;
-    if (!Array.isArray(e) || (e.length !== 4 && e.length !== 7 && e.length !== 8) || !KINDS.has(e[0] as number) || typeof e[1] !== 'string' || typeof e[2] !== 'string') {
-      throw new FrameError(`bus frame entry ${i} is not [kind, address, id, payload(, host, from, corr(, encoding))]`);
-    }
-    const m: BusMessage = { kind: e[0] as BusKind, address: e[1], id: e[2], body: e[3] };
-    if (e.length >= 7 && e[4] !== null) {
-      if (typeof e[4] !== 'string' || !Number.isInteger(e[5]) || !Number.isInteger(e[6])) throw new FrameError(`bus frame entry ${i} has a malformed origin`);
-      m.origin = { host: e[4], from: e[5] as number, corr: e[6] as number };
-    }
-    if (e.length === 8) {
-      if (!Number.isInteger(e[7]) || !(e[3] instanceof Uint8Array)) throw new FrameError(`bus frame entry ${i} has a malformed encoded payload`);
-      m.encoding = e[7] as number;
-    }
-    out[i] = m;
+    need(at, ENTRY_HEADER_BYTES, `the header of entry ${i}`);
+    const kind = body[at]!;
+    if (kind < 1 || kind > MAX_KIND) throw new FrameError(`bus frame entry ${i} has unknown kind ${kind}`);
+    const addressBytes = body.readUInt16LE(at + 6);
+    const payloadBytes = body.readUInt32LE(at + 12);
+    need(at + ENTRY_HEADER_BYTES, addressBytes + payloadBytes, `entry ${i}`);
+    const problem = payloadProblem(body[at + 1]!, body[at + 2]!);
+    if (problem !== undefined) throw new FrameError(`bus frame entry ${i}: ${problem}`);
+    const addressAt = at + ENTRY_HEADER_BYTES;
+    const payloadAt = addressAt + addressBytes;
+    entries[i] = {
+      kind: kind as BusKind,
+      encoding: body[at + 1]!,
+      flags: body[at + 2]!,
+      from: body.readUInt16LE(at + 4),
+      corr: body.readUInt32LE(at + 8),
+      address: body.toString('utf8', addressAt, payloadAt),
+      payload: body.subarray(payloadAt, payloadAt + payloadBytes),
+      seq: firstSeq + i,
+    };
+    at = payloadAt + payloadBytes;
   }
-  return out;
+  if (at !== body.length) throw new FrameError(`bus frame body has ${body.length - at} stray bytes after its ${count} entries`);
+  return { origin, pid, entries };
 }

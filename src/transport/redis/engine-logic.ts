@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { FrameError } from '../errors.js';
-import { decodeBusFrame, type BusMessage } from './bus-frame.js';
+import { decodeBusFrame, type BusEntry, type BusFrame } from './bus-frame.js';
 
 /**
  * One host's inbox on the engine-logic bus: a Redis stream read by a consumer group, so that an
@@ -23,7 +23,7 @@ export interface EngineLogicOptions {
   maxLen: number;
   /** Entries pending on another consumer for this long are claimed (it is taken to be dead). */
   claimIdleMs: number;
-  /** How many idempotency keys to remember (the window within which a duplicate is recognised). */
+  /** How many idempotency keys to remember per sending process (the window within which a duplicate is recognised). */
   dedupeWindow: number;
 }
 
@@ -57,9 +57,8 @@ export class EngineLogicConsumer {
   readonly counters: EngineLogicCounters = { received: 0, handled: 0, duplicates: 0, rejected: 0, claimed: 0 };
   /** Bumped each time the reader's connection closes: a read spanning a bump is not trusted. */
   private connectionEpoch = 0;
-  private readonly seen = new Set<string>();
-  private readonly order: string[] = [];
-  private oldest = 0;
+  /** The sequence numbers handled lately, per sending process ('host:pid'). */
+  private readonly seen = new Map<string, SeqWindow>();
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private lastClaim = 0;
@@ -70,11 +69,11 @@ export class EngineLogicConsumer {
     private readonly redis: Redis | Cluster,
     private readonly options: EngineLogicOptions,
     /**
-     * Runs once per idempotency key; the entry is acknowledged after it returns. 'later': this
-     * message cannot be delivered yet (its actor is not there yet): the entry stays pending and is
-     * read again from the backlog in a moment.
+     * Runs once per idempotency key; the entry is acknowledged after it returns (or its promise
+     * settles). 'later': this message cannot be delivered yet (its actor is not there yet): the
+     * entry stays pending and is read again from the backlog in a moment.
      */
-    private readonly handle: (m: BusMessage) => void | 'later' | Promise<void | 'later'>,
+    private readonly handle: (m: BusEntry, frame: BusFrame) => void | 'later' | Promise<void | 'later'>,
     /** A frame that failed to decode: reported (and acknowledged, so it does not come back). */
     private readonly onRejected: (entryId: string, err: FrameError) => void,
     /** A Redis error while reading; the consumer retries after a pause. */
@@ -176,30 +175,33 @@ export class EngineLogicConsumer {
     for (const [rawId, fields] of entries) {
       const id = rawId.toString();
       this.counters.received++;
-      let messages: BusMessage[];
+      let frame: BusFrame;
       try {
         // Fields are null for an entry trimmed (MAXLEN) after it was delivered and before it was acknowledged.
         if (fields === null) throw new FrameError(`stream entry ${id} was trimmed from the stream before it was handled`);
-        const frame = fieldValue(fields, 'f');
-        if (frame === undefined) throw new FrameError(`stream entry ${id} has no 'f' field`);
-        messages = decodeBusFrame(frame);
+        const bytes = fieldValue(fields, 'f');
+        if (bytes === undefined) throw new FrameError(`stream entry ${id} has no 'f' field`);
+        frame = decodeBusFrame(bytes);
       } catch (err) {
         this.counters.rejected++;
         this.onRejected(id, err instanceof FrameError ? err : new FrameError(String(err)));
         ids.push(id); // acknowledged: it would be just as bad the next time
         continue;
       }
+      const seen = this.windowOf(frame);
       let complete = true;
-      for (const m of messages) {
-        if (this.seen.has(m.id)) {
+      for (const m of frame.entries) {
+        if (seen.has(m.seq)) {
           this.counters.duplicates++;
           continue;
         }
-        if ((await this.handle(m)) === 'later') {
+        let outcome = this.handle(m, frame);
+        if (outcome !== undefined && typeof outcome !== 'string') outcome = await outcome; // waits only when it must
+        if (outcome === 'later') {
           complete = false;
           continue;
         }
-        this.remember(m.id);
+        seen.add(m.seq);
         this.counters.handled++;
       }
       if (complete) ids.push(id);
@@ -208,15 +210,34 @@ export class EngineLogicConsumer {
     if (ids.length > 0) await this.redis.xack(this.options.stream, this.options.group, ...ids);
   }
 
-  /** Remembers an id, forgetting the oldest beyond the window (a ring of ids: O(1) however many came). */
-  private remember(id: string): void {
-    const slot = this.order.length < this.options.dedupeWindow ? this.order.length : this.oldest;
-    if (slot < this.order.length) {
-      this.seen.delete(this.order[slot]!);
-      this.oldest = (this.oldest + 1) % this.options.dedupeWindow;
+  private windowOf(frame: BusFrame): SeqWindow {
+    const key = `${frame.origin}:${frame.pid}`;
+    let w = this.seen.get(key);
+    if (w === undefined) this.seen.set(key, (w = new SeqWindow(this.options.dedupeWindow)));
+    return w;
+  }
+}
+
+/** The last `size` sequence numbers remembered, in a ring: O(1) however many came. */
+class SeqWindow {
+  private readonly set = new Set<number>();
+  private readonly order: number[] = [];
+  private oldest = 0;
+
+  constructor(private readonly size: number) {}
+
+  has(seq: number): boolean {
+    return this.set.has(seq);
+  }
+
+  add(seq: number): void {
+    if (this.order.length < this.size) this.order.push(seq);
+    else {
+      this.set.delete(this.order[this.oldest]!);
+      this.order[this.oldest] = seq;
+      this.oldest = (this.oldest + 1) % this.size;
     }
-    this.order[slot] = id;
-    this.seen.add(id);
+    this.set.add(seq);
   }
 }
 

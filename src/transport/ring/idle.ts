@@ -3,30 +3,34 @@ import type { Doorbell } from './doorbell.js';
 /** What an idle strategy parks on: the consumer's doorbell and a last look for work. */
 export interface ParkTarget {
   readonly doorbell: Doorbell;
-  /** A record is ready in one of the rings this consumer reads. */
+  /** Work is ready for this consumer (a record in a ring it reads, or anything else it waits on). */
   hasWork(): boolean;
   /** The host posted a control message the event loop has not delivered yet. */
   controlPending(): boolean;
 }
 
 export type IdleState = 'spin' | 'yield' | 'park';
+export type IdleName = 'spin' | 'block' | 'async';
 
 /**
- * A wait strategy: the actor loop calls `idle(drain())` after every drain. `idle` returns a
- * promise only when the loop must give its event loop a turn (yield) or park asynchronously.
+ * A wait strategy: every consume loop (an actor's, the host inbox's, the bridge's) calls
+ * `idle(drain())` after each drain. `idle` returns a promise only when the loop must give its event
+ * loop a turn (yield) or park asynchronously; otherwise the loop goes straight on.
  */
 export interface IdleStrategy {
-  readonly name: 'spin' | 'block' | 'async';
+  readonly name: IdleName;
   readonly state: IdleState;
   idle(workCount: number): void | Promise<void>;
   reset(): void;
 }
 
 export interface IdleTuning {
-  /** How long to keep polling after the last message before parking. */
+  /** How long to keep polling after the last work before parking. */
   spinMicros: number;
   /** The longest single park; a blocked actor's timers run at most this late. */
   parkTimeoutMs: number;
+  /** The most time between two turns of the event loop while work flows (0: after every drain with work). */
+  yieldEveryMs?: number;
 }
 
 /** One turn of the event loop: timers, I/O callbacks and control messages run. */
@@ -34,25 +38,29 @@ export function yieldTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-const CLOCK_EVERY = 32; // read the clock once per this many idle calls
+const CLOCK_EVERY = 32; // read the clock once per this many calls while work flows
 
 /**
- * Shared bookkeeping: when the loop last gave the event loop a turn, and when work last arrived.
- * Busy or spinning, a loop still yields every `yieldEveryMs` so timers and control messages run.
+ * Shared bookkeeping: when the loop last gave the event loop a turn, and since when it has found
+ * no work. While work flows, or while it spins, a loop still yields every `yieldEveryMs` so timers
+ * and control messages run; once the spin budget is spent it parks (the subclass says how).
  */
 abstract class BaseIdle implements IdleStrategy {
-  abstract readonly name: 'spin' | 'block' | 'async';
+  abstract readonly name: IdleName;
   state: IdleState = 'spin';
   protected calls = 0;
   protected now = performance.now();
   protected lastYield = this.now;
   protected idleSince = -1;
+  private readonly yieldEveryMs: number;
 
   constructor(
     protected readonly target: ParkTarget,
     protected readonly tuning: IdleTuning,
-    private readonly yieldEveryMs: number,
-  ) {}
+    defaultYieldEveryMs: number,
+  ) {
+    this.yieldEveryMs = tuning.yieldEveryMs ?? defaultYieldEveryMs;
+  }
 
   reset(): void {
     this.state = 'spin';
@@ -61,17 +69,23 @@ abstract class BaseIdle implements IdleStrategy {
 
   idle(workCount: number): void | Promise<void> {
     if (++this.calls % CLOCK_EVERY === 0 || workCount === 0) this.now = performance.now();
-    if (this.target.controlPending() || this.now - this.lastYield >= this.yieldEveryMs) return this.yield();
+    if (this.target.controlPending()) return this.yield();
     if (workCount > 0) {
       this.reset();
-      return;
+      return this.now - this.lastYield >= this.yieldEveryMs ? this.yield() : undefined;
     }
     if (this.idleSince < 0) this.idleSince = this.now;
-    if (this.now - this.idleSince < this.tuning.spinMicros / 1000) {
+    if (this.spinning()) {
+      if (this.now - this.lastYield >= this.yieldEveryMs) return this.yield();
       this.state = 'spin';
       return;
     }
     return this.park();
+  }
+
+  /** Still within the spin budget (the spin strategy never leaves it). */
+  protected spinning(): boolean {
+    return this.now - this.idleSince < this.tuning.spinMicros / 1000;
   }
 
   protected yield(): Promise<void> {
@@ -108,6 +122,9 @@ export class SpinIdle extends BaseIdle {
   constructor(target: ParkTarget, tuning: IdleTuning) {
     super(target, tuning, 2);
   }
+  protected override spinning(): boolean {
+    return true;
+  }
   protected park(): void {
     this.state = 'spin';
   }
@@ -141,7 +158,7 @@ export class BlockIdle extends BaseIdle {
 
 /**
  * Spins for `spinMicros`, then parks with Atomics.waitAsync: the event loop stays free for timers
- * and sockets while the actor sleeps. The worker must hold a ref'd handle (waitAsync does not).
+ * and sockets while the consumer sleeps. A worker must hold a ref'd handle (waitAsync does not).
  */
 export class AsyncIdle extends BaseIdle {
   readonly name = 'async';
@@ -156,7 +173,7 @@ export class AsyncIdle extends BaseIdle {
   }
 }
 
-export function createIdle(name: 'spin' | 'block' | 'async', target: ParkTarget, tuning: IdleTuning): IdleStrategy {
+export function createIdle(name: IdleName, target: ParkTarget, tuning: IdleTuning): IdleStrategy {
   switch (name) {
     case 'spin': return new SpinIdle(target, tuning);
     case 'block': return new BlockIdle(target, tuning);

@@ -1,9 +1,10 @@
 /**
- * Every shared-memory layout of dualbus, in one place. No other file does index arithmetic on a
- * SharedArrayBuffer: they call the helpers at the bottom of this file.
+ * Every shared-memory layout of a mailbox, in one place. No other file does index arithmetic on a
+ * mailbox block: they call the descriptor functions at the bottom of this file (the frame inside a
+ * ring record has its own layout file, codec/frame.ts).
  *
- * One actor (and the host) owns one **mailbox block**: a single SharedArrayBuffer that the runtime
- * allocates and keeps, so the rings outlive the worker that reads them.
+ * One actor (and the host, and the bridge) owns one **mailbox block**: a single SharedArrayBuffer
+ * that the runtime allocates and keeps, so the rings outlive the worker that reads them.
  *
  * ```
  *  byte 0        +--------------------------------------------------------------+
@@ -11,9 +12,9 @@
  *  byte 64       +--------------------------------------------------------------+  (rarely) and the host
  *  line 1        | LIFECYCLE  i32 state  | i32 onFull | i32 failure | ...       |  written by the host
  *  byte 128      +--------------------------------------------------------------+
- *  line 2        | HEARTBEAT  i32 beat   | ...                                  |  written by the consumer
+ *  line 2        | HEARTBEAT  i32 beat   | i32 refused | i32 blockedOn | ...    |  written by the owner's thread
  *  byte 192      +--------------------------------------------------------------+
- *                | STATS      f64 x STAT_SLOTS: received, sent, errors, ...     |  written by the consumer
+ *                | STATS      f64 x STAT_SLOTS: received, sent, errors, ...     |  written by the owner's thread
  *                |            f64 x HISTOGRAM_BUCKETS: latency histogram        |  (single writer)
  *                +--------------------------------------------------------------+
  *                | RING messages: header (4 lines) + data (messageBytes)        |
@@ -25,33 +26,38 @@
  * A **ring** is a many-producer, single-consumer queue of variable-length records:
  *
  * ```
- *  +0    line H | i32 head (consumer position)                          |  consumer, once per batch
- *  +64   line T | i32 tail (claim position)    | i32 enqueued            |  producers CAS
+ *  +0    line H | i64 head (consumer position)                          |  consumer, once per batch
+ *  +64   line T | i64 tail (claim position) | i32 enqueued              |  producers CAS
  *  +128  line S | i32 spaceWaiters | i32 overflows                       |  producers, on full only
- *  +192  line C | i32 taken | i32 done | i32 busy                         |  consumer, per record
+ *  +192  line C | i32 taken | i32 done (low 32 bits) | i32 busy         |  consumer, per record
  *  +256  data   | record | record | ... | padding | (wraps to data+0)     |
  *
- *  record: | i32 length (payload bytes, >0) | i32 claimed (record bytes) | payload ... | pad to 8 |
+ *  record:  | i32 length (payload bytes, >0) | i32 claimed (bytes) | payload ... | pad to 8 |
  *  padding: | i32 -(bytes to skip) |   (skipped by the consumer: to the end of data, or a stale claim)
  * ```
  *
- * `taken` counts records handed to the consumer. `done` is the position after the last record the
- * consumer finished with; `busy` is 1 while it handles the record at `done`. They outlive the
- * consumer's thread: after a crash the runtime releases [head, done) and knows, from `busy`, whether
- * the record at `done` was in hand when the consumer died (it is then delivered again).
- * `claimed` is written by the producer right after its claim, so a consumer that finds a claim
- * never published (its producer died) knows how many bytes to skip.
+ * Positions (head, tail) are 64-bit byte counters (BigInt64 words) that never wrap in the life of a
+ * process (2^63 bytes), so a producer may keep the head it last read: a cached head is never ahead
+ * of the real one, it can only make the ring look fuller than it is, and the producer reads head
+ * again only when its cached view says full. `position mod capacity` is the offset in data.
  *
- * Positions (head, tail) are byte counters that grow for ever and wrap at 2^32 (Int32 arithmetic);
- * `position & (capacity - 1)` is the offset in data. Capacity is a power of two.
+ * A producer claims a **run** of one or more records with one compare-exchange on tail and writes
+ * `claimed` (the run's bytes) into its first record at once, so a consumer that finds a claim never
+ * published (its producer died) knows how many bytes to skip. `taken` counts records handed to the
+ * consumer. `done` is the position after the last record it finished with; `busy` is 1 while it
+ * handles the record at `done`. They outlive the consumer's thread: after a crash the runtime
+ * releases [head, done) and knows, from `busy`, whether the record at `done` was in hand. `done` is
+ * kept as its low 32 bits: it is never more than a ring's capacity ahead of head.
  *
- * **Publish rule: a record becomes visible when its length word, written last, is stored with
- * Atomics.store; the consumer zeroes every byte it consumed before it advances head with
- * Atomics.store, so a length word of zero always means "not published yet".**
+ * **Publish rule: a run of records becomes visible when the length word of its first record,
+ * written last, is stored with Atomics.store (the other records' length words are written before
+ * it); the consumer zeroes every byte it consumed before it advances head with Atomics.store, so a
+ * length word of zero always means "not published yet".**
  */
 
 export const CACHE_LINE = 64;
 const I32 = 4;
+const I64 = 8;
 const F64 = 8;
 
 // ---- mailbox block: doorbell line ----------------------------------------------------------
@@ -76,6 +82,10 @@ export const FAILURE = LIFECYCLE_BYTE / I32 + 2;
 export const HEARTBEAT_BYTE = LIFECYCLE_BYTE + CACHE_LINE;
 /** Bumped by the actor loop on every turn: a watchdog reads progress here. */
 export const HEARTBEAT = HEARTBEAT_BYTE / I32 + 0;
+/** Bumped each time a write of this endpoint finds its target's ring full (backpressure). */
+export const REFUSED = HEARTBEAT_BYTE / I32 + 1;
+/** The endpoint id + 1 of the target whose full ring last refused a write of this endpoint. */
+export const BLOCKED_ON = HEARTBEAT_BYTE / I32 + 2;
 
 // ---- mailbox block: stats ------------------------------------------------------------------
 export const STATS_BYTE = HEARTBEAT_BYTE + CACHE_LINE;
@@ -93,23 +103,21 @@ export const HISTOGRAM_PER_OCTAVE = 8;
 export const HISTOGRAM_BUCKETS = 40 * HISTOGRAM_PER_OCTAVE; // up to 2^40 ns, about 18 minutes
 const STATS_BYTES = alignUp((STAT_SLOTS + HISTOGRAM_BUCKETS) * F64, CACHE_LINE);
 
-// ---- ring header ---------------------------------------------------------------------------
-/** Int32 indices relative to the ring's first byte / 4. */
-export const RING_HEAD = 0;
-export const RING_TAIL = CACHE_LINE / I32;
-export const RING_ENQUEUED = RING_TAIL + 1;
-export const RING_SPACE_WAITERS = (2 * CACHE_LINE) / I32;
-export const RING_OVERFLOWS = RING_SPACE_WAITERS + 1;
-/** Its own line: bumped for every record, while producers read line H on every claim. */
-export const RING_TAKEN = (3 * CACHE_LINE) / I32;
-export const RING_DONE = RING_TAKEN + 1;
-export const RING_BUSY = RING_TAKEN + 2;
+// ---- ring header (byte offsets from the ring's first byte) ---------------------------------
+const HEAD_BYTE = 0;
+const TAIL_BYTE = CACHE_LINE;
+const ENQUEUED_BYTE = TAIL_BYTE + I64;
+const SPACE_WAITERS_BYTE = 2 * CACHE_LINE;
+const OVERFLOWS_BYTE = SPACE_WAITERS_BYTE + I32;
+/** Its own line: written for every record, while producers read line H when their cache says full. */
+const TAKEN_BYTE = 3 * CACHE_LINE;
+const DONE_BYTE = TAKEN_BYTE + I32;
+const BUSY_BYTE = DONE_BYTE + I32;
 export const RING_HEADER_BYTES = 4 * CACHE_LINE;
+
 /** Every record starts with this many bytes: the length word and the claimed-size word. */
 export const RECORD_HEADER_BYTES = 8;
 export const RECORD_ALIGN = 8;
-/** Int32 offset, from a record's length word, of its claimed-size word. */
-export const RECORD_CLAIMED = 1;
 
 export const MESSAGES_RING_BYTE = STATS_BYTE + STATS_BYTES;
 
@@ -145,6 +153,40 @@ export function mailboxLayout(messagesBytes: number, repliesBytes: number): Mail
   };
 }
 
+// ---- ring descriptor: the index of every header word of one ring ---------------------------
+
+/** The typed-array indices of one ring's header words, and where its data region starts. */
+export interface RingDescriptor {
+  /** BigInt64Array indices. */
+  readonly head: number;
+  readonly tail: number;
+  /** Int32Array indices. */
+  readonly enqueued: number;
+  readonly spaceWaiters: number;
+  readonly overflows: number;
+  readonly taken: number;
+  readonly done: number;
+  readonly busy: number;
+  /** Byte offset of the data region in the block. */
+  readonly dataByte: number;
+}
+
+export function ringDescriptor(ringByte: number): RingDescriptor {
+  return {
+    head: (ringByte + HEAD_BYTE) / I64,
+    tail: (ringByte + TAIL_BYTE) / I64,
+    enqueued: (ringByte + ENQUEUED_BYTE) / I32,
+    spaceWaiters: (ringByte + SPACE_WAITERS_BYTE) / I32,
+    overflows: (ringByte + OVERFLOWS_BYTE) / I32,
+    taken: (ringByte + TAKEN_BYTE) / I32,
+    done: (ringByte + DONE_BYTE) / I32,
+    busy: (ringByte + BUSY_BYTE) / I32,
+    dataByte: ringByte + RING_HEADER_BYTES,
+  };
+}
+
+// ---- records: offsets inside the data region -----------------------------------------------
+
 /** The byte size of a ring record whose payload is `payloadBytes` long. */
 export function recordBytes(payloadBytes: number): number {
   return alignUp(RECORD_HEADER_BYTES + payloadBytes, RECORD_ALIGN);
@@ -155,15 +197,37 @@ export function maxPayloadBytes(capacity: number): number {
   return capacity / 2 - RECORD_HEADER_BYTES;
 }
 
-/** Int32 index of the first word of a ring (its head). */
-export function ringWord(ringByte: number): number {
-  return ringByte / I32;
+/** The largest run of records one claim may take: half the ring, so it always fits after a wrap. */
+export function maxRunBytes(capacity: number): number {
+  return capacity / 2;
 }
 
-/** Byte offset of a ring's data region. */
-export function ringDataByte(ringByte: number): number {
-  return ringByte + RING_HEADER_BYTES;
+/** Int32 index of the length word of the record starting at byte `recordByte` of the block. */
+export function lengthWord(recordByte: number): number {
+  return recordByte >> 2;
 }
+
+/** Int32 index of the claimed-size word of the record starting at `recordByte`. */
+export function claimedWord(recordByte: number): number {
+  return (recordByte >> 2) + 1;
+}
+
+/** Byte offset of the payload of the record starting at `recordByte`. */
+export function payloadByteOf(recordByte: number): number {
+  return recordByte + RECORD_HEADER_BYTES;
+}
+
+/** Byte offset of the record after the one at `recordByte` (in the same run), whose payload is `payloadBytes`. */
+export function nextRecordByte(recordByte: number, payloadBytes: number): number {
+  return recordByte + recordBytes(payloadBytes);
+}
+
+/** Byte offset of the record whose payload starts at `payloadByte`. */
+export function recordByteOf(payloadByte: number): number {
+  return payloadByte - RECORD_HEADER_BYTES;
+}
+
+// ---- stats ---------------------------------------------------------------------------------
 
 /** Float64 index of a stats slot. */
 export function statSlot(slot: number): number {

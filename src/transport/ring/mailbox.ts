@@ -1,7 +1,10 @@
+import { viewsOf, type BufferViews } from '../buffer-views.js';
 import { Doorbell } from './doorbell.js';
 import {
+  BLOCKED_ON,
   FAILURE,
   HEARTBEAT,
+  REFUSED,
   HISTOGRAM_BUCKETS,
   MAX_RING_BYTES,
   MIN_RING_BYTES,
@@ -21,6 +24,7 @@ import { Ring } from './ring.js';
  * actor awaiting an answer inside `receive` can read it without touching its queued messages.
  */
 export class Mailbox {
+  readonly views: BufferViews;
   readonly i32: Int32Array;
   readonly f64: Float64Array;
   readonly dv: DataView;
@@ -47,9 +51,10 @@ export class Mailbox {
     if (block.byteLength !== layout.totalBytes) {
       throw new RangeError(`mailbox block of ${block.byteLength} bytes does not match its ring sizes (${layout.totalBytes} expected)`);
     }
-    this.i32 = new Int32Array(block);
-    this.f64 = new Float64Array(block, 0, Math.floor(block.byteLength / 8));
-    this.dv = new DataView(block);
+    this.views = viewsOf(block);
+    this.i32 = this.views.i32;
+    this.f64 = this.views.f64;
+    this.dv = this.views.dv;
     this.messages = new Ring(block, layout.messagesRingByte, messagesBytes);
     this.replies = new Ring(block, layout.repliesRingByte, repliesBytes);
     this.doorbell = new Doorbell(this.i32);
@@ -91,6 +96,22 @@ export class Mailbox {
 
   heartbeat(): number {
     return Atomics.load(this.i32, HEARTBEAT);
+  }
+
+  /** A write of this endpoint found endpoint `target`'s ring full: it is blocked by backpressure. */
+  noteRefused(target: number): void {
+    Atomics.store(this.i32, BLOCKED_ON, target + 1);
+    Atomics.add(this.i32, REFUSED, 1);
+  }
+
+  /** How many writes of this endpoint found a full ring so far (wraps at 2^32). */
+  refusals(): number {
+    return Atomics.load(this.i32, REFUSED);
+  }
+
+  /** The endpoint whose full ring last refused a write of this one; -1 if none ever did. */
+  blockedOn(): number {
+    return Atomics.load(this.i32, BLOCKED_ON) - 1;
   }
 
   // Stats have one writer (the endpoint that owns the block); readers tolerate a stale value.

@@ -1,41 +1,46 @@
+import { viewsOf, type BufferViews } from '../buffer-views.js';
 import {
-  RECORD_CLAIMED,
   RECORD_HEADER_BYTES,
-  RING_BUSY,
-  RING_DONE,
-  RING_ENQUEUED,
-  RING_HEAD,
-  RING_OVERFLOWS,
-  RING_SPACE_WAITERS,
-  RING_TAKEN,
-  RING_TAIL,
+  claimedWord,
+  lengthWord,
   maxPayloadBytes,
+  maxRunBytes,
+  nextRecordByte,
+  payloadByteOf,
+  recordByteOf,
   recordBytes,
-  ringDataByte,
-  ringWord,
+  ringDescriptor,
+  type RingDescriptor,
 } from './layout.js';
 
 /** Called once per published record, with the byte offset of its payload in the buffer. */
 export type RecordVisitor = (payloadByte: number, payloadBytes: number) => void;
 
 /**
- * A many-producer, single-consumer ring of variable-length records in shared memory (see
- * layout.ts for the bytes and the publish rule). Producers claim space with a compare-exchange
- * loop on the tail, write their payload, then publish the length word last. The consumer reads
- * records in place, a batch at a time, zeroes what it finished with and then advances the head.
+ * A many-producer, single-consumer ring of variable-length records in shared memory (layout.ts
+ * draws the bytes and states the publish rule). Producers claim a run of one or more records with
+ * one compare-exchange on the tail, write them, then publish the run's first length word last. The
+ * consumer reads records in place, a batch at a time, zeroes what it finished with and then
+ * advances the head.
  *
  * The consumer's progress (`done`, `busy`) lives in shared memory too, so that when its thread
  * dies the runtime can release what was handled and find the record that was in hand.
  */
 export class Ring {
+  readonly views: BufferViews;
   readonly i32: Int32Array;
   readonly u8: Uint8Array;
   readonly capacity: number;
+  /** The largest payload of one record. */
   readonly maxPayload: number;
+  /** The most bytes one run of records may take. */
+  readonly maxRun: number;
+  private readonly i64: BigInt64Array;
   private readonly mask: number;
-  private readonly w: number; // Int32 index of the ring header
+  private readonly d: RingDescriptor;
   private readonly dataByte: number;
-  private readonly dataWord: number;
+  /** Producer side: the head this producer last read; never ahead of the real one. */
+  private cachedHead: number;
   /** Consumer side: the position of the next record to visit (ahead of `done` while one is in hand). */
   private next: number;
 
@@ -44,70 +49,111 @@ export class Ring {
     ringByte: number,
     capacity: number,
   ) {
-    this.i32 = new Int32Array(buffer);
-    this.u8 = new Uint8Array(buffer);
+    this.views = viewsOf(buffer);
+    this.i32 = this.views.i32;
+    this.u8 = this.views.u8;
+    this.i64 = this.views.i64;
     this.capacity = capacity;
     this.mask = capacity - 1;
     this.maxPayload = maxPayloadBytes(capacity);
-    this.w = ringWord(ringByte);
-    this.dataByte = ringDataByte(ringByte);
-    this.dataWord = this.dataByte >> 2;
-    this.next = Atomics.load(this.i32, this.w + RING_DONE);
+    this.maxRun = maxRunBytes(capacity);
+    this.d = ringDescriptor(ringByte);
+    this.dataByte = this.d.dataByte;
+    this.cachedHead = this.head();
+    this.next = this.doneAt(this.cachedHead);
   }
 
   // ---------------------------------------------------------------- producer side
 
   /**
-   * Claims room for a payload of `payloadBytes` and returns the byte offset where the payload goes,
-   * or -1 when the ring is full. The caller writes the payload, then calls `publish`.
-   * The caller has checked `1 <= payloadBytes <= maxPayload` (a length of 0 means "unpublished").
+   * Claims room for one record of `payloadBytes` and returns the byte offset where its payload
+   * goes, or -1 when the ring is full. The caller writes the payload, then calls `publish`. The
+   * caller has checked `1 <= payloadBytes <= maxPayload` (a length of 0 means "unpublished").
    */
   claim(payloadBytes: number): number {
-    const i32 = this.i32;
-    const size = recordBytes(payloadBytes);
-    const tailIdx = this.w + RING_TAIL;
+    const record = this.claimRun(recordBytes(payloadBytes), 1);
+    return record < 0 ? -1 : payloadByteOf(record);
+  }
+
+  /** Makes a record claimed with `claim` visible to the consumer: its length word is stored last. */
+  publish(payloadByte: number, payloadBytes: number): void {
+    this.publishRun(recordByteOf(payloadByte), payloadBytes);
+  }
+
+  /**
+   * Claims `bytes` (a sum of `recordBytes`, at most `maxRun`) for a run of `count` records, in one
+   * piece of the data region, and returns the byte offset of the first record, or -1 when the ring
+   * is full. The caller writes the records (`setLength` for every one but the first), then calls
+   * `publishRun` with the first record's length.
+   */
+  claimRun(bytes: number, count: number): number {
+    const i64 = this.i64;
+    const d = this.d;
     for (;;) {
-      const tail = Atomics.load(i32, tailIdx);
-      const head = Atomics.load(i32, this.w + RING_HEAD);
-      const offset = tail & this.mask;
+      const tailWord = Atomics.load(i64, d.tail);
+      const tail = Number(tailWord);
+      const offset = tail & this.mask; // exact: the capacity divides 2^32
       const toEnd = this.capacity - offset;
-      const padding = size > toEnd ? toEnd : 0;
-      if (((tail - head) | 0) + padding + size > this.capacity) return -1;
-      if (Atomics.compareExchange(i32, tailIdx, tail, (tail + padding + size) | 0) !== tail) continue;
-      Atomics.add(i32, this.w + RING_ENQUEUED, 1);
+      const padding = bytes > toEnd ? toEnd : 0;
+      const end = tail + padding + bytes;
+      if (end - this.cachedHead > this.capacity) {
+        this.cachedHead = this.head(); // the cached head says full: look at the real one
+        if (end - this.cachedHead > this.capacity) return -1;
+      }
+      if (Atomics.compareExchange(i64, d.tail, tailWord, BigInt(end)) !== tailWord) continue;
+      Atomics.add(this.i32, d.enqueued, count);
       let at = offset;
       if (padding !== 0) {
-        // The record does not fit before the end: publish a padding record there, start at 0.
-        Atomics.store(i32, this.dataWord + (offset >> 2), -padding);
+        // The run does not fit before the end: publish a padding record there, start at 0.
+        Atomics.store(this.i32, lengthWord(this.dataByte + offset), -padding);
         at = 0;
       }
+      const record = this.dataByte + at;
       // Read only by a consumer that finds this claim never published (see skipStaleClaim).
-      i32[this.dataWord + (at >> 2) + RECORD_CLAIMED] = size;
-      return this.dataByte + at + RECORD_HEADER_BYTES;
+      this.i32[claimedWord(record)] = bytes;
+      return record;
     }
   }
 
-  /** Makes a claimed record visible to the consumer: the length word is stored last. */
-  publish(payloadByte: number, payloadBytes: number): void {
-    Atomics.store(this.i32, (payloadByte - RECORD_HEADER_BYTES) >> 2, payloadBytes);
+  /** Where the payload of the record at `recordByte` starts. */
+  payloadByteOf(recordByte: number): number {
+    return payloadByteOf(recordByte);
+  }
+
+  /** The record after the one at `recordByte` in a run, whose payload is `payloadBytes`. */
+  nextRecord(recordByte: number, payloadBytes: number): number {
+    return nextRecordByte(recordByte, payloadBytes);
+  }
+
+  /** The bytes a run of records with these payload sizes takes. */
+  static runBytes(payloadBytes: number, count = 1): number {
+    return recordBytes(payloadBytes) * count;
+  }
+
+  /** Sets the length word of a record of a run that is not its first (seen once the run is published). */
+  setLength(recordByte: number, payloadBytes: number): void {
+    this.i32[lengthWord(recordByte)] = payloadBytes;
+  }
+
+  /** Makes a claimed run visible: the length word of its first record is stored last. */
+  publishRun(firstRecordByte: number, firstPayloadBytes: number): void {
+    Atomics.store(this.i32, lengthWord(firstRecordByte), firstPayloadBytes);
   }
 
   /** Counts a refused write (the mailbox was full). */
   countOverflow(): void {
-    Atomics.add(this.i32, this.w + RING_OVERFLOWS, 1);
+    Atomics.add(this.i32, this.d.overflows, 1);
   }
 
   /** Resolves when the consumer frees space (head moves), or after `timeoutMs`. */
   async waitForSpace(timeoutMs: number): Promise<void> {
-    const i32 = this.i32;
-    const headIdx = this.w + RING_HEAD;
-    const head = Atomics.load(i32, headIdx);
-    Atomics.add(i32, this.w + RING_SPACE_WAITERS, 1);
+    const head = Atomics.load(this.i64, this.d.head);
+    Atomics.add(this.i32, this.d.spaceWaiters, 1);
     try {
-      const r = Atomics.waitAsync(i32, headIdx, head, timeoutMs);
+      const r = Atomics.waitAsync(this.i64, this.d.head, head, timeoutMs);
       if (r.async) await r.value;
     } finally {
-      Atomics.sub(i32, this.w + RING_SPACE_WAITERS, 1);
+      Atomics.sub(this.i32, this.d.spaceWaiters, 1);
     }
   }
 
@@ -120,12 +166,12 @@ export class Ring {
 
   /** True while the consumer handles a record (any thread may look). */
   busy(): boolean {
-    return Atomics.load(this.i32, this.w + RING_BUSY) === 1;
+    return Atomics.load(this.i32, this.d.busy) === 1;
   }
 
   /** True when the next record is published (the consumer may read it). */
   hasRecord(): boolean {
-    return Atomics.load(this.i32, this.dataWord + ((this.next & this.mask) >> 2)) !== 0;
+    return Atomics.load(this.i32, this.lengthWordAt(this.next)) !== 0;
   }
 
   /**
@@ -136,35 +182,34 @@ export class Ring {
    */
   drain(visit: RecordVisitor, max: number, stopAfter?: () => boolean): number {
     const i32 = this.i32;
-    const head = Atomics.load(i32, this.w + RING_HEAD);
-    const takenIdx = this.w + RING_TAKEN;
-    const doneIdx = this.w + RING_DONE;
-    const busyIdx = this.w + RING_BUSY;
+    const d = this.d;
+    const head = this.head();
     let pos = this.next;
     let count = 0;
-    let taken = i32[takenIdx]!;
+    let taken = i32[d.taken]!;
     // Stop after one lap: what lies beyond head + capacity is space not yet released.
-    while (count < max && ((pos - head) | 0) < this.capacity) {
-      const len = Atomics.load(i32, this.dataWord + ((pos & this.mask) >> 2));
+    while (count < max && pos - head < this.capacity) {
+      const record = this.dataByte + (pos & this.mask);
+      const len = Atomics.load(i32, lengthWord(record));
       if (len === 0) break; // nothing published here yet
       if (len < 0) {
-        pos = (pos - len) | 0; // padding: to the end of the data region, or over a stale claim
-        i32[doneIdx] = pos;
+        pos -= len; // padding: to the end of the data region, or over a stale claim
+        i32[d.done] = pos;
         continue;
       }
       // Counted as taken before the visit: once the consumer acts on a record (answers an ask),
       // observers already see it gone from the queue depth. Single writer: plain stores.
-      i32[takenIdx] = taken = (taken + 1) | 0;
-      i32[busyIdx] = 1;
-      visit(this.dataByte + (pos & this.mask) + RECORD_HEADER_BYTES, len);
-      pos = (pos + recordBytes(len)) | 0;
+      i32[d.taken] = taken = (taken + 1) | 0;
+      i32[d.busy] = 1;
+      visit(payloadByteOf(record), len);
+      pos += recordBytes(len);
       count++;
       if (stopAfter !== undefined && stopAfter()) break; // in hand until settle()
-      i32[doneIdx] = pos;
-      i32[busyIdx] = 0;
+      i32[d.done] = pos;
+      i32[d.busy] = 0;
     }
     this.next = pos;
-    const done = i32[doneIdx]!;
+    const done = this.doneAt(head);
     if (done !== head) this.release(head, done);
     return count;
   }
@@ -172,9 +217,9 @@ export class Ring {
   /** The record kept in hand by `drain`'s stopAfter is finished with: release its space. */
   settle(): void {
     const i32 = this.i32;
-    i32[this.w + RING_DONE] = this.next;
-    i32[this.w + RING_BUSY] = 0;
-    this.release(Atomics.load(i32, this.w + RING_HEAD), this.next);
+    i32[this.d.done] = this.next;
+    i32[this.d.busy] = 0;
+    this.release(this.head(), this.next);
   }
 
   /**
@@ -183,14 +228,13 @@ export class Ring {
    * the next drain). Only while no other thread consumes this ring.
    */
   recoverConsumer(): boolean {
-    const i32 = this.i32;
-    const done = Atomics.load(i32, this.w + RING_DONE);
-    const head = Atomics.load(i32, this.w + RING_HEAD);
+    const head = this.head();
+    const done = this.doneAt(head);
     if (done !== head) this.release(head, done);
     this.next = done;
-    const inHand = Atomics.exchange(i32, this.w + RING_BUSY, 0) === 1;
+    const inHand = Atomics.exchange(this.i32, this.d.busy, 0) === 1;
     // It was counted as taken; it will be again when it is delivered once more.
-    if (inHand) Atomics.sub(i32, this.w + RING_TAKEN, 1);
+    if (inHand) Atomics.sub(this.i32, this.d.taken, 1);
     return inHand;
   }
 
@@ -204,7 +248,7 @@ export class Ring {
 
   /** Space was claimed beyond the read position (for a consumer that just found no record there). */
   claimedAhead(): boolean {
-    return Atomics.load(this.i32, this.w + RING_TAIL) !== this.next;
+    return this.tail() !== this.next;
   }
 
   /**
@@ -213,51 +257,72 @@ export class Ring {
    * than any live producer takes to publish. Returns the bytes skipped (0: nothing to skip).
    */
   skipStaleClaim(): number {
+    if (!this.blockedByClaim()) return 0;
     const i32 = this.i32;
     const offset = this.next & this.mask;
-    const lenIdx = this.dataWord + (offset >> 2);
-    if (!this.blockedByClaim()) return 0;
-    let size = i32[lenIdx + RECORD_CLAIMED]!;
+    const record = this.dataByte + offset;
+    let size = i32[claimedWord(record)]!;
     if (!(size > 0 && size <= this.capacity - offset)) {
       // Its producer died before it wrote the size: the claim is the run of zero words up to the
       // next record (or the tail, or the end of the data region).
-      const limit = Math.min(this.capacity - offset, (Atomics.load(i32, this.w + RING_TAIL) - this.next) | 0);
+      const limit = Math.min(this.capacity - offset, this.tail() - this.next);
       size = RECORD_HEADER_BYTES;
-      while (size < limit && i32[lenIdx + (size >> 2)] === 0 && i32[lenIdx + (size >> 2) + RECORD_CLAIMED] === 0) size += RECORD_HEADER_BYTES;
+      while (size < limit && i32[lengthWord(record + size)] === 0 && i32[claimedWord(record + size)] === 0) size += RECORD_HEADER_BYTES;
     }
     // A producer publishing at this very instant wins the word, and nothing is skipped.
-    return Atomics.compareExchange(i32, lenIdx, 0, -size) === 0 ? size : 0;
+    return Atomics.compareExchange(i32, lengthWord(record), 0, -size) === 0 ? size : 0;
   }
 
   /** Zeroes [start, end) (wrapping), then publishes the new head. */
   private release(start: number, end: number): void {
-    if (start === end) return;
     const from = start & this.mask;
-    const used = (end - start) | 0;
+    const used = end - start;
+    const data = this.dataByte;
     if (from + used <= this.capacity) {
-      this.u8.fill(0, this.dataByte + from, this.dataByte + from + used);
+      this.u8.fill(0, data + from, data + from + used);
     } else {
-      this.u8.fill(0, this.dataByte + from, this.dataByte + this.capacity);
-      this.u8.fill(0, this.dataByte, this.dataByte + used - (this.capacity - from));
+      this.u8.fill(0, data + from, data + this.capacity);
+      this.u8.fill(0, data, data + used - (this.capacity - from));
     }
-    const i32 = this.i32;
-    Atomics.store(i32, this.w + RING_HEAD, end);
-    if (Atomics.load(i32, this.w + RING_SPACE_WAITERS) > 0) Atomics.notify(i32, this.w + RING_HEAD);
+    Atomics.store(this.i64, this.d.head, BigInt(end));
+    if (Atomics.load(this.i32, this.d.spaceWaiters) > 0) Atomics.notify(this.i64, this.d.head);
+  }
+
+  private head(): number {
+    return Number(Atomics.load(this.i64, this.d.head));
+  }
+
+  private tail(): number {
+    return Number(Atomics.load(this.i64, this.d.tail));
+  }
+
+  /** The full position of `done` (kept as its low 32 bits, never more than a lap ahead of head). */
+  private doneAt(head: number): number {
+    return head + ((Atomics.load(this.i32, this.d.done) - (head | 0)) >>> 0);
+  }
+
+  private lengthWordAt(position: number): number {
+    return lengthWord(this.dataByte + (position & this.mask));
   }
 
   // ---------------------------------------------------------------- observers (any thread)
 
   /** Messages published or claimed and not yet taken by the consumer. */
   depth(): number {
-    return (Atomics.load(this.i32, this.w + RING_ENQUEUED) - Atomics.load(this.i32, this.w + RING_TAKEN)) | 0;
+    return (Atomics.load(this.i32, this.d.enqueued) - Atomics.load(this.i32, this.d.taken)) | 0;
   }
 
   /** Bytes in use. */
   usedBytes(): number {
-    return (Atomics.load(this.i32, this.w + RING_TAIL) - Atomics.load(this.i32, this.w + RING_HEAD)) | 0;
+    return this.tail() - this.head();
   }
 
   overflows(): number {
-    return Atomics.load(this.i32, this.w + RING_OVERFLOWS);
+    return Atomics.load(this.i32, this.d.overflows);
+  }
+
+  /** Records the consumer has taken so far (wraps at 2^32): a watchdog sees progress here. */
+  takenCount(): number {
+    return Atomics.load(this.i32, this.d.taken);
   }
 }
