@@ -1,0 +1,3 @@
+// Worker side: imports the host side (forbidden).
+import { hostThing } from '../runtime/host.js';
+export const loop = hostThing;

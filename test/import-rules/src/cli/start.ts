@@ -1,0 +1,3 @@
+// Imports a worker entry instead of starting it by URL (forbidden).
+import { entry } from '../actors/worker-main.js';
+export const started = entry;
