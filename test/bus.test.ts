@@ -93,6 +93,21 @@ describe('the dual Redis bus between hosts', () => {
     expect(seen).toEqual([['md.AAPL.trade', { px: 101.5 }], ['md.MSFT.trade', { px: 420 }]]);
   }, 60_000);
 
+  it('payloads cross both bridges unopened: a value only the two ends can decode arrives whole, and its answer comes back whole', async () => {
+    const b = await buses();
+    const a = await Host.start('host-a', b);
+    const hb = await Host.start('host-b', b, ['keeper=money-keeper']);
+    await eventually(() => a.call<boolean>({ cmd: 'knows?', name: 'keeper' }), (k) => k, 10_000);
+    // Money travels as a msgpack extension type that neither bridge knows: decoding it there would fail.
+    for (const [amount, currency] of [[5, 'EUR'], [7.25, 'USD']] as const) await a.call({ cmd: 'send-money', to: 'keeper', amount, currency });
+    const kept = await eventually(() => hb.call<any>({ cmd: 'ask', to: 'keeper', msg: { type: 'kept?' } }), (k) => k.kept.length === 2, 10_000);
+    expect(kept).toEqual({ kept: [[5, 'EUR'], [7.25, 'USD']], strangers: 0 });
+    // The answer to an ask from host A, also Money, crosses back the same way.
+    expect(await a.call({ cmd: 'ask-money', to: 'keeper', amount: 12 })).toEqual({ isMoney: true, amount: 12, currency: 'CHF' });
+    const [sa, sb] = [await a.call<any>({ cmd: 'stats?' }), await hb.call<any>({ cmd: 'stats?' })];
+    expect([sa.bus.rejected, sb.bus.rejected, sb.actors.keeper.errors]).toEqual([0, 0, 0]);
+  }, 60_000);
+
   it('engine-logic Redis killed with SIGKILL and restarted during a 100k-message stream: nothing lost, nothing handled twice', async () => {
     const b = await buses();
     const a = await Host.start('host-a', b);
