@@ -40,6 +40,36 @@ describe.each(['spin', 'block', 'async'] as const)('actors with the %s wait stra
     expect(await relay.ask({ type: 'sum?' })).toEqual({ n: 1000, sum: Array.from({ length: 1000 }, (_, i) => (100 + i) * i).reduce((a, b) => a + b) });
   });
 
+  it('batches: values and records sent and published as runs of one claim each, from actors and the host, whole and in order', async () => {
+    const { system } = await start();
+    // A small mailbox: a batch of 300 records takes two runs (a run is at most half the ring, 16 KiB).
+    const collector = await system.spawn('collector', fixture('collector'), { wait, mailboxBytes: 1 << 15 });
+    const batcher = await system.spawn('batcher', fixture('batcher'), { wait });
+    // Everything handled, and its ring space released (at the end of the collector's drain): a
+    // publish finds the room it needs (a full subscriber would lose it).
+    const got = async (n: number) => {
+      const g = await eventually(() => collector.ask({ type: 'dump?' }) as Promise<any[]>, (g) => g.length >= n);
+      await eventually(() => system.stats().actors.collector!.mailboxBytesUsed, (used) => used === 0);
+      return g;
+    };
+    expect(await batcher.ask({ type: 'values', to: 'collector', from: 0, n: 100 })).toBe(100);
+    expect(await batcher.ask({ type: 'records', to: 'collector', from: 100, n: 100 })).toBe(100);
+    expect(collector.sendBatch(Array.from({ length: 100 }, (_, k) => ({ i: 200 + k })))).toBe(100);
+    expect(collector.sendRecordBatch(Tick, Array.from({ length: 100 }, (_, k) => tick(300 + k)))).toBe(100);
+    let g = await got(400);
+    expect(g.map((x) => x.msg.i ?? x.msg.tick.qty)).toEqual(Array.from({ length: 400 }, (_, i) => i));
+    expect(g.slice(100, 200).map((x) => x.msg.tick)).toEqual(Array.from({ length: 100 }, (_, k) => tick(100 + k)));
+    expect(new Set(g.map((x) => x.sender))).toEqual(new Set(['batcher', '$host']));
+    expect(await batcher.ask({ type: 'publish-values', topic: 'md.batch', from: 400, n: 300 })).toBe(true);
+    await got(700);
+    expect(await batcher.ask({ type: 'publish-records', topic: 'md.batch', from: 700, n: 300 })).toBe(true);
+    await got(1000);
+    expect(system.publishBatch('md.batch', Array.from({ length: 100 }, (_, k) => ({ i: 1000 + k })))).toBe(true);
+    g = await got(1100);
+    expect(g.slice(400).map((x) => x.msg.i ?? x.msg.tick.qty)).toEqual(Array.from({ length: 700 }, (_, i) => 400 + i));
+    expect(g.slice(400).every((x) => x.topic === 'md.batch')).toBe(true);
+  });
+
   it('an async receive can await an ask, and messages are still handled one at a time', async () => {
     const { system } = await start();
     await system.spawn('echo', fixture('echo'), { wait });
@@ -47,6 +77,21 @@ describe.each(['spin', 'block', 'async'] as const)('actors with the %s wait stra
     const answers = await Promise.all([1, 2, 3].map((v) => asker.ask({ type: 'relay', to: 'echo', value: v })));
     expect(answers).toEqual([{ relayed: 1 }, { relayed: 2 }, { relayed: 3 }]);
     expect(await asker.ask({ type: 'trace?' })).toEqual(['start 1', 'end 1', 'start 2', 'end 2', 'start 3', 'end 3']);
+  });
+});
+
+describe('batches', () => {
+  it('a batch into a mailbox with room for part of it writes the first ones, says how many, and loses none of them', async () => {
+    const { system } = await start();
+    const collector = await system.spawn('collector', fixture('collector'), { mailboxBytes: 1 << 12 });
+    collector.send({ type: 'sleep', ms: 300 });
+    await new Promise((r) => setTimeout(r, 50));
+    const written = collector.sendBatch(Array.from({ length: 200 }, (_, i) => ({ i })));
+    expect(written).toBeGreaterThan(0);
+    expect(written).toBeLessThan(200);
+    expect(system.stats().actors.collector!.overflows).toBeGreaterThan(0);
+    const got = await eventually(() => collector.ask({ type: 'dump?' }) as Promise<any[]>, (g) => g.length === written, 5000);
+    expect(got.map((x) => x.msg.i)).toEqual(Array.from({ length: written }, (_, i) => i));
   });
 });
 
