@@ -152,6 +152,53 @@ describe('failure detection and recovery', () => {
   });
 });
 
+describe('backpressure is not a hang', () => {
+  it('an actor blocked for far longer than its hangTimeoutMs by a full mailbox it keeps retrying is not killed', async () => {
+    const { system, logs } = await start();
+    const consumer = await system.spawn('consumer', fixture('flooder'), { mailboxBytes: 1 << 12 });
+    const producer = await system.spawn('producer', fixture('flooder'), { hangTimeoutMs: 200 });
+    consumer.send({ type: 'slow', ms: 2 });
+    producer.send({ type: 'flood', to: 'consumer', n: 500 }); // at least 1 s of waiting on a ring that holds ~60
+    const got = await eventually(() => consumer.ask({ type: 'got?' }), (g: any) => g.count === 500, 20_000);
+    expect(got).toEqual({ count: 500, inOrder: true });
+    expect(system.stats().actors.producer!.restarts).toBe(0);
+    expect(system.stats().actors.producer!.overflows + system.stats().actors.consumer!.overflows).toBeGreaterThan(0);
+    expect(logs.filter((l) => l.event === 'hang')).toEqual([]);
+  });
+
+  it('an actor blocked on the full mailbox of a hung actor: the hung one is killed, the blocked one waits and finishes', async () => {
+    const { system, logs } = await start();
+    const f = await system.spawn('f', fixture('flaky'), { mailboxBytes: 1 << 12, hangTimeoutMs: 300, maxDeliveries: 1 });
+    const producer = await system.spawn('producer', fixture('flooder'), { hangTimeoutMs: 200 });
+    f.send({ type: 'fail', how: 'spin', n: 0 });
+    producer.send({ type: 'flood', to: 'f', n: 300 });
+    await eventually(() => system.stats().actors.f!.restarts, (r) => r === 1, 10_000);
+    await eventually(() => system.stats().actors.f!.received, (n) => n >= 301, 10_000); // the spin, then all 300 items
+    expect(logs.filter((l) => l.event === 'hang').map((l) => l.actor)).toEqual(['f']);
+    expect(system.stats().actors.producer!.restarts).toBe(0);
+  });
+
+  it('two actors each blocked on the other full mailbox (a deadlock) are hung: one is killed, which breaks the cycle, and the other finishes', async () => {
+    const { system, logs } = await start();
+    const opts = { mailboxBytes: 1 << 12, hangTimeoutMs: 300, maxDeliveries: 1 };
+    const refs = { a: await system.spawn('a', fixture('flooder'), opts), b: await system.spawn('b', fixture('flooder'), opts) };
+    refs.a.send({ type: 'flood', to: 'b', n: 5000 });
+    refs.b.send({ type: 'flood', to: 'a', n: 5000 });
+    const [hang] = await eventually(() => logs.filter((l) => l.event === 'hang'), (h) => h.length === 1, 10_000);
+    expect((hang!.reason as { message: string }).message).toMatch(/blocked on a full mailbox in a cycle of actors each waiting on the next \(a deadlock\) for \d+ ms \(hangTimeoutMs 300\)/);
+    const victim = hang!.actor as 'a' | 'b';
+    const other = victim === 'a' ? 'b' : 'a';
+    // maxDeliveries 1: the victim's flood is dead-lettered; restarted, it handles all of the other's.
+    const letters = await eventually(() => system.deadLetters(), (d) => d.length === 1, 10_000);
+    expect([letters[0]!.actor, (letters[0]!.message as { type: string }).type]).toEqual([victim, 'flood']);
+    expect(await eventually(() => refs[victim].ask({ type: 'got?' }), (g: any) => g.count === 5000, 20_000)).toEqual({ count: 5000, inOrder: true });
+    const partial = (await refs[other].ask({ type: 'got?' })) as { count: number; inOrder: boolean };
+    expect(partial.inOrder).toBe(true);
+    expect(partial.count).toBeLessThan(5000);
+    expect(logs.filter((l) => l.event === 'hang').length).toBe(1);
+  });
+});
+
 describe('strategies and restart types, with real workers', () => {
   const three = (strategy: 'one_for_one' | 'one_for_all' | 'rest_for_one') =>
     supervisor({ name: 'root', strategy, children: [flaky('a'), flaky('b'), flaky('c')] });
