@@ -61,6 +61,11 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** The redis-server process id while it runs (for CPU accounting in the benchmarks). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   /** Starts it again on the same port and data directory (after kill). */
   async launch(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--daemonize', 'no', '--protected-mode', 'no'];

@@ -1,9 +1,14 @@
-// A producer that writes n messages to `to` as fast as the ring takes them (retrying when full).
-import { defineActor } from 'dualbus';
+// A producer that writes n messages to `to` as fast as the ring takes them: one at a time, or in
+// batches of `batch` (one ring claim per run). A full ring is retried (backpressure).
+import { defineActor, type ActorContext } from 'dualbus';
 import { Ping, pingObject } from '../shared.js';
 
-export default defineActor<{ n: number; to: string; record: boolean }>({
+type Flood = { n: number; to: string; record: boolean; batch?: number };
+
+export default defineActor<Flood>({
   receive(_s, m, ctx) {
+    const batch = m.batch ?? 1;
+    if (batch > 1) return floodBatches(m, batch, ctx);
     const rec = { ts: 0, px: 101.25, qty: 300, seq: 0 };
     for (let i = 0; i < m.n; i++) {
       if (m.record) {
@@ -16,3 +21,22 @@ export default defineActor<{ n: number; to: string; record: boolean }>({
     }
   },
 });
+
+function floodBatches(m: Flood, batch: number, ctx: ActorContext): void {
+  // One array of reusable records (or fresh objects) per batch: what a producer holding a burst would send.
+  const recs = Array.from({ length: batch }, () => ({ ts: 0, px: 101.25, qty: 300, seq: 0 }));
+  const objs: ReturnType<typeof pingObject>[] = [];
+  for (let i = 0; i < m.n; ) {
+    const count = Math.min(batch, m.n - i);
+    let written: number;
+    if (m.record) {
+      for (let k = 0; k < count; k++) recs[k]!.seq = i + k;
+      written = ctx.sendRecordBatch(m.to, Ping, count === batch ? recs : recs.slice(0, count));
+    } else {
+      objs.length = count;
+      for (let k = 0; k < count; k++) objs[k] = pingObject(i + k, 0);
+      written = ctx.sendBatch(m.to, objs);
+    }
+    i += written; // the rest of the batch did not fit: it goes again
+  }
+}
