@@ -26,7 +26,7 @@ interface Peer {
 }
 
 function start(name: string, module: string, args: string[]): Peer {
-  const proc = fork(here(module), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(here(module), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...(process.env.BENCH_PROFILE ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}/${name}`] } : {}) });
   const next = <T>(key: string) =>
     new Promise<T>((resolve) => {
       const on = (m: Record<string, unknown>) => {
@@ -115,12 +115,18 @@ async function dualbus(kind: 'send' | 'publish', n: number, record: boolean): Pr
 }
 
 const results: Record<string, Figures> = {};
-results.dualbusSendsObjects = await dualbus('send', N_EL, false);
-results.dualbusPublishesObjects = await dualbus('publish', N_MD, false);
-results.dualbusSendsRecords = await dualbus('send', N_EL, true);
-results.dualbusPublishesRecords = await dualbus('publish', N_MD, true);
+const only = process.env.BENCH_ONLY; // e.g. 'publish-objects': one run, for profiling
+if (!only || only === 'send-objects') results.dualbusSendsObjects = await dualbus('send', N_EL, false);
+if (!only || only === 'publish-objects') results.dualbusPublishesObjects = await dualbus('publish', N_MD, false);
+if (!only || only === 'send-records') results.dualbusSendsRecords = await dualbus('send', N_EL, true);
+if (!only || only === 'publish-records') results.dualbusPublishesRecords = await dualbus('publish', N_MD, true);
 for (const h of hosts) h.proc.send({ quit: true });
 await Promise.all(hosts.map((h) => new Promise((r) => h.proc.once('exit', r))));
+if (only) {
+  await md.stop();
+  await el.stop();
+  process.exit(0);
+}
 
 // ------------------------------------------------------------------ raw ioredis, one command per message
 async function raw(kind: 'xadd' | 'publish', server: RedisServer, serverName: string): Promise<Figures> {

@@ -18,3 +18,13 @@ export function pause(us: number): void {
   const until = performance.now() + us / 1000;
   while (performance.now() < until);
 }
+
+const nap = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * What a producer does when a full ring refuses a write: sleep 20 µs and try again. (Retrying at
+ * once would spin a core that, on two, the consumer needs to drain that very ring.)
+ */
+export function backoff(): void {
+  Atomics.wait(nap, 0, 0, 0.02);
+}

@@ -40,15 +40,18 @@ function consume(redis: Redis, consumer: string, claimIdleMs?: number, dedupeWin
   const c = new EngineLogicConsumer(
     redis,
     options(consumer, claimIdleMs, dedupeWindow),
-    (m) => {
-      const seq = (packr.unpack(m.payload) as { seq: number }).seq;
-      handled.set(`host-a:${seq}`, (handled.get(`host-a:${seq}`) ?? 0) + 1);
-      if (seq < order.last) order.outOfOrder++;
-      order.last = Math.max(order.last, seq);
+    (frame, from, to) => {
+      for (const m of frame.entries.slice(from, to)) see((packr.unpack(m.payload) as { seq: number }).seq);
+      return to - from;
     },
     (_id, err) => rejected.push(err.message),
     () => {},
   );
+  function see(seq: number): void {
+    handled.set(`host-a:${seq}`, (handled.get(`host-a:${seq}`) ?? 0) + 1);
+    if (seq < order.last) order.outOfOrder++;
+    order.last = Math.max(order.last, seq);
+  }
   c.start();
   cleanups.push(() => c.stop());
   return { c, handled, order, rejected };

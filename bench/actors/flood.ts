@@ -1,7 +1,7 @@
 // A producer that writes n messages to `to` as fast as the ring takes them: one at a time, or in
-// batches of `batch` (one ring claim per run). A full ring is retried (backpressure).
+// batches of `batch` (one ring claim per run). A full ring is retried after a short sleep (backpressure).
 import { defineActor, type ActorContext } from 'dualbus';
-import { Ping, pingObject } from '../shared.js';
+import { Ping, backoff, pingObject } from '../shared.js';
 
 type Flood = { n: number; to: string; record: boolean; batch?: number };
 
@@ -13,10 +13,10 @@ export default defineActor<Flood>({
     for (let i = 0; i < m.n; i++) {
       if (m.record) {
         rec.seq = i;
-        while (!ctx.sendRecord(m.to, Ping, rec));
+        while (!ctx.sendRecord(m.to, Ping, rec)) backoff();
       } else {
         const o = pingObject(i, 0);
-        while (!ctx.send(m.to, o));
+        while (!ctx.send(m.to, o)) backoff();
       }
     }
   },
@@ -38,5 +38,6 @@ function floodBatches(m: Flood, batch: number, ctx: ActorContext): void {
       written = ctx.sendBatch(m.to, objs);
     }
     i += written; // the rest of the batch did not fit: it goes again
+    if (written < count) backoff();
   }
 }

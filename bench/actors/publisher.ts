@@ -1,7 +1,7 @@
 // Publishes n messages on `topic` as fast as the subscribers' rings (here: the bridge's) take them:
 // Ping records or plain objects.
 import { defineActor } from 'dualbus';
-import { Ping, pingObject } from '../shared.js';
+import { Ping, backoff, pingObject } from '../shared.js';
 
 export default defineActor<{ n: number; topic: string; record?: boolean }>({
   receive(_s, m, ctx) {
@@ -10,10 +10,10 @@ export default defineActor<{ n: number; topic: string; record?: boolean }>({
     for (let i = 0; i < m.n; i++) {
       if (m.record) {
         rec.seq = i;
-        while (!ctx.publishRecord(m.topic, Ping, rec));
+        while (!ctx.publishRecord(m.topic, Ping, rec)) backoff();
       } else {
         const o = pingObject(i, 0);
-        while (!ctx.publish(m.topic, o));
+        while (!ctx.publish(m.topic, o)) backoff();
       }
     }
   },

@@ -1,3 +1,4 @@
+import { frameTopic } from '../transport/codec/frame.js';
 import type { RecordFields, RecordType, RecordValues } from '../transport/codec/records.js';
 import type { ActorContext, AskOptions } from '../transport/contract.js';
 import type { Endpoint } from '../transport/endpoint/endpoint.js';
@@ -10,7 +11,10 @@ export class ActorContextImpl<Reply = unknown> implements ActorContext<Reply> {
   private corr = 0;
   private from = -1;
   private replied = false;
-  topic: string | undefined = undefined;
+  /** Where the topic of the message being handled lies in this actor's block; decoded when asked for. */
+  private topicByte = 0;
+  private topicBytes = 0;
+  private topicText: string | undefined = undefined;
 
   constructor(
     private readonly endpoint: Endpoint,
@@ -29,11 +33,19 @@ export class ActorContextImpl<Reply = unknown> implements ActorContext<Reply> {
     return this.kind === Kind.Ask;
   }
 
-  begin(kind: number, corr: number, from: number, topic: string | undefined): void {
+  /** The topic of the message being handled (the message, and so its topic bytes, stays in hand until it is handled). */
+  get topic(): string | undefined {
+    if (this.topicText === undefined && this.topicBytes !== 0) this.topicText = frameTopic(this.endpoint.own.block, { topicByte: this.topicByte, topicBytes: this.topicBytes });
+    return this.topicText;
+  }
+
+  begin(kind: number, corr: number, from: number, topicByte: number, topicBytes: number): void {
     this.kind = kind;
     this.corr = corr;
     this.from = from;
-    this.topic = topic;
+    this.topicByte = topicByte;
+    this.topicBytes = topicBytes;
+    this.topicText = undefined;
     this.replied = false;
   }
 

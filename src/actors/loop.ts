@@ -166,7 +166,7 @@ export class ActorLoop {
     try {
       const h = ep.readFrame(byte, frameBytes);
       if (h.kind !== Kind.Send && h.kind !== Kind.Ask && h.kind !== Kind.Publish) throw new FrameError(`kind ${h.kind} in the message ring`);
-      ctx.begin(h.kind, h.corr, h.from, h.topicBytes === 0 ? undefined : ep.topicOf(h));
+      ctx.begin(h.kind, h.corr, h.from, h.topicByte, h.topicBytes);
       msg = ep.decode(h);
     } catch (err) {
       this.failed('bad-frame', err); // counted before the asker can hear of it

@@ -8,8 +8,6 @@ export interface BufferViews {
   u16: Uint16Array;
   i8: Int8Array;
   u8: Uint8Array;
-  /** Whole 8-byte words: the ring positions. */
-  i64: BigInt64Array;
   dv: DataView;
 }
 
@@ -29,7 +27,6 @@ export function viewsOf(buffer: ArrayBufferLike): BufferViews {
       u16: new Uint16Array(buffer, 0, whole / 2),
       i8: new Int8Array(buffer),
       u8: new Uint8Array(buffer),
-      i64: new BigInt64Array(buffer, 0, whole / 8),
       dv: new DataView(buffer),
     };
     viewsCache.set(buffer, v);

@@ -169,7 +169,7 @@ export function readHeader(dv: DataView, byte: number, frameBytes: number, out: 
 }
 
 /** The topic of a frame read with `readHeader` from `buffer` (empty when it has none). */
-export function frameTopic(buffer: ArrayBufferLike, h: FrameHeader): string {
+export function frameTopic(buffer: ArrayBufferLike, h: Pick<FrameHeader, 'topicByte' | 'topicBytes'>): string {
   return h.topicBytes === 0 ? '' : Buffer.from(buffer, h.topicByte, h.topicBytes).toString('utf8');
 }
 

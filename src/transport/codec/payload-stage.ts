@@ -1,10 +1,18 @@
 import type { PayloadEncoder } from './payload.js';
 
+/** Encoded payloads by index, for writing as one run of frames: a stage of values, or the messages of a bus frame. */
+export interface PayloadSource {
+  payloadBytes(i: number): number;
+  payload(i: number): Uint8Array;
+  encoding(i: number): number;
+  flags(i: number): number;
+}
+
 /**
  * The encoded payloads of a batch of values, copied one after the other into one buffer (the
  * encoder reuses its own), so that the whole batch can be written into a ring with one claim.
  */
-export class PayloadStage {
+export class PayloadStage implements PayloadSource {
   private buffer = new Uint8Array(1 << 14);
   private used = 0;
   count = 0;

@@ -1,6 +1,6 @@
 import { Ring } from '../ring/ring.js';
 import { Encoding, frameBytesOf, framePayloadByte, frameTopicByte, writeHeader } from './frame.js';
-import type { PayloadStage } from './payload-stage.js';
+import type { PayloadSource } from './payload-stage.js';
 import type { RecordFields, RecordType, RecordValues } from './records.js';
 
 /**
@@ -52,8 +52,7 @@ export function writeFrameAt(ring: Ring, frameByte: number, spec: FrameSpec): vo
  * Writes one frame into `ring`: claims, writes, publishes. False when the ring is full (nothing
  * written). The caller has checked that the frame fits (`specFrameBytes <= ring.maxPayload`).
  */
-export function writeFrame(ring: Ring, spec: FrameSpec): boolean {
-  const frameBytes = specFrameBytes(spec);
+export function writeFrame(ring: Ring, spec: FrameSpec, frameBytes = specFrameBytes(spec)): boolean {
   const at = ring.claim(frameBytes);
   if (at < 0) return false;
   writeFrameAt(ring, at, spec);
@@ -92,11 +91,11 @@ export function writeRecordRun<F extends RecordFields>(
 }
 
 /**
- * Writes staged payloads `[from, from+count)` as a run of `bytes` (the sum of their
- * `stagedRecordBytes`) with one claim, the rest of each header from `spec`. Returns `count`, or 0
+ * Writes payloads `[from, from+count)` of `stage` as a run of `bytes` (the sum of their
+ * `sourceRecordBytes`) with one claim, the rest of each header from `spec`. Returns `count`, or 0
  * when the ring is full. The caller has checked that `bytes <= ring.maxRun`.
  */
-export function writeStagedRun(ring: Ring, spec: FrameSpec, stage: PayloadStage, from: number, count: number, bytes: number): number {
+export function writePayloadRun(ring: Ring, spec: FrameSpec, stage: PayloadSource, from: number, count: number, bytes: number): number {
   spec.record = undefined;
   const first = ring.claimRun(bytes, count);
   if (first < 0) return 0;
@@ -116,7 +115,7 @@ export function writeStagedRun(ring: Ring, spec: FrameSpec, stage: PayloadStage,
   return count;
 }
 
-/** The ring bytes staged payload `i` takes as a frame with `spec`'s topic. */
-export function stagedRecordBytes(spec: FrameSpec, stage: PayloadStage, i: number): number {
+/** The ring bytes payload `i` of `stage` takes as a frame with `spec`'s topic. */
+export function sourceRecordBytes(spec: FrameSpec, stage: PayloadSource, i: number): number {
   return Ring.runBytes(frameBytesOf(spec.topic === undefined ? 0 : spec.topic.length, stage.payloadBytes(i)));
 }

@@ -13,6 +13,12 @@ export interface Peer {
   readonly address?: Uint8Array;
 }
 
+/** Where a topic goes: its subscribers, and the topic as the bytes a frame carries. */
+export interface Route {
+  readonly targets: readonly Peer[];
+  readonly topic: Uint8Array;
+}
+
 const ROUTE_CACHE_LIMIT = 10_000;
 const TOPIC_CACHE_LIMIT = 4_096;
 
@@ -27,7 +33,7 @@ export class Directory {
   /** Actors on other hosts: written into the bridge's ring, with their name as the frame's address. */
   private readonly remote = new Map<string, Peer>();
   private subscriptions: SubscriptionEntry[] = [];
-  private readonly routes = new Map<string, Peer[]>();
+  private readonly routes = new Map<string, Route>();
   private readonly topicBytes = new Map<string, Uint8Array>();
   private readonly textEncoder = new TextEncoder();
 
@@ -86,19 +92,20 @@ export class Directory {
     this.routes.clear();
   }
 
-  /** The peers subscribed to `topic`, each once. */
-  route(topic: string): Peer[] {
-    let targets = this.routes.get(topic);
-    if (targets !== undefined) return targets;
-    targets = [];
+  /** The peers subscribed to `topic`, each once, and the topic's bytes (cached per topic). */
+  route(topic: string): Route {
+    let route = this.routes.get(topic);
+    if (route !== undefined) return route;
+    const targets: Peer[] = [];
     for (const s of this.subscriptions) {
       if (!matchTopic(s.pattern, topic)) continue;
       const p = this.byId.get(s.id);
       if (p !== undefined && !targets.includes(p)) targets.push(p);
     }
     if (this.routes.size >= ROUTE_CACHE_LIMIT) this.routes.clear();
-    this.routes.set(topic, targets);
-    return targets;
+    route = { targets, topic: this.encodeTopic(topic) };
+    this.routes.set(topic, route);
+    return route;
   }
 
   /** A topic (or an actor name) as the UTF-8 bytes a frame carries; FrameError beyond the limit. */

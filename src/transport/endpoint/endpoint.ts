@@ -1,5 +1,6 @@
 import { emptyHeader, Encoding, framePayload, frameTopic, readHeader, type FrameHeader } from '../codec/frame.js';
 import { PayloadDecoder } from '../codec/payload.js';
+import type { PayloadSource } from '../codec/payload-stage.js';
 import type { RecordFields, RecordType, RecordValues } from '../codec/records.js';
 import { ActorCrashed, ActorStopped, FrameError, MailboxFull, NoReply, RemoteError } from '../errors.js';
 import { BRIDGE_ID, Kind, serializeError, type PeerEntry, type SerializedError, type SubscriptionEntry } from '../protocol.js';
@@ -12,6 +13,7 @@ import { nowMs, Outbox, type Payload } from './outbox.js';
 export type { Peer } from './directory.js';
 export type { Payload } from './outbox.js';
 export type { AskWaiter } from './asks.js';
+export type { PayloadSource } from '../codec/payload-stage.js';
 export { nowMs } from './outbox.js';
 
 export interface EndpointConfig {
@@ -102,6 +104,11 @@ export class Endpoint {
     return this.out.message(target, Kind.Send, 0, undefined, payload);
   }
 
+  /** Writes payloads `[from, from+count)` of `source`, encoded elsewhere, as runs of frames; returns how many were written. */
+  sendPayloads(target: Peer, source: PayloadSource, from: number, count: number): number {
+    return this.out.payloadRun(target, Kind.Send, undefined, source, from, count);
+  }
+
   /** Writes a binary record field by field into the target's mailbox; full as for `send`. */
   sendRecord<F extends RecordFields>(target: Peer, type: RecordType<F>, values: RecordValues<F>): boolean {
     return this.fullUnlessAllowed(target, this.out.record(target, Kind.Send, undefined, type, values));
@@ -179,22 +186,54 @@ export class Endpoint {
    * `exceptSelf`: not to this endpoint (a bridge delivering what came from another host).
    */
   publish(topic: string, value: unknown, exceptSelf = false): boolean {
-    const targets = this.directory.route(topic);
-    return targets.length === 0 || this.publishPayload(topic, this.out.encode(value), exceptSelf);
+    return this.directory.route(topic).targets.length === 0 || this.publishPayload(topic, this.out.encode(value), exceptSelf);
   }
 
   /** Publishes a payload encoded elsewhere (another host's) as it is, like `publish`. */
   publishPayload(topic: string, payload: Payload, exceptSelf = false): boolean {
-    return this.eachSubscriber(topic, exceptSelf, (target, t) => this.out.message(target, Kind.Publish, 0, t, payload));
+    const route = this.directory.route(topic);
+    let all = true;
+    for (const target of route.targets) {
+      if (exceptSelf && target.id === this.id) continue;
+      try {
+        if (!this.out.message(target, Kind.Publish, 0, route.topic, payload)) all = false;
+      } catch (err) {
+        if (!(err instanceof ActorStopped)) throw err; // it is leaving: a publish is not addressed to it
+      }
+    }
+    return all;
+  }
+
+  /**
+   * Publishes payloads `[from, from+count)` of `source`, encoded elsewhere (another host's), as
+   * runs of frames: one claim per subscriber and run. Returns how many of them some subscriber
+   * could not take (its mailbox was full: counted there); 0 when every one got all.
+   */
+  publishPayloads(topic: string, source: PayloadSource, from: number, count: number, exceptSelf = false): number {
+    let lost = 0;
+    this.eachSubscriber(topic, exceptSelf, (target, t) => {
+      lost = Math.max(lost, count - this.out.payloadRun(target, Kind.Publish, t, source, from, count));
+      return true;
+    });
+    return lost;
   }
 
   publishRecord<F extends RecordFields>(topic: string, type: RecordType<F>, values: RecordValues<F>): boolean {
-    return this.eachSubscriber(topic, false, (target, t) => this.out.record(target, Kind.Publish, t, type, values));
+    const route = this.directory.route(topic);
+    let all = true;
+    for (const target of route.targets) {
+      try {
+        if (!this.out.record(target, Kind.Publish, route.topic, type, values)) all = false;
+      } catch (err) {
+        if (!(err instanceof ActorStopped)) throw err; // it is leaving: a publish is not addressed to it
+      }
+    }
+    return all;
   }
 
   /** Publishes values as runs of frames to each subscriber; false when one of them could not take them all. */
   publishBatch(topic: string, values: readonly unknown[]): boolean {
-    if (this.directory.route(topic).length === 0) return true;
+    if (this.directory.route(topic).targets.length === 0) return true;
     this.out.stageValues(values);
     return this.eachSubscriber(topic, false, (target, t) => this.out.writeStaged(target, Kind.Publish, t) === values.length);
   }
@@ -271,19 +310,23 @@ export class Endpoint {
   // ------------------------------------------------------------------ internals
 
   private eachSubscriber(topic: string, exceptSelf: boolean, write: (target: Peer, topic: Uint8Array) => boolean): boolean {
-    const targets = this.directory.route(topic);
-    if (targets.length === 0) return true;
-    const t = this.directory.encodeTopic(topic);
+    const route = this.directory.route(topic);
     let all = true;
-    for (const target of targets) {
+    for (const target of route.targets) {
       if (exceptSelf && target.id === this.id) continue;
-      try {
-        if (!write(target, t)) all = false;
-      } catch (err) {
-        if (!(err instanceof ActorStopped)) throw err; // it is leaving: a publish is not addressed to it
-      }
+      if (!this.unlessStopped(() => write(target, route.topic))) all = false;
     }
     return all;
+  }
+
+  /** A write to a subscriber that is stopping counts as done: a publish is not addressed to it any more. */
+  private unlessStopped(write: () => boolean): boolean {
+    try {
+      return write();
+    } catch (err) {
+      if (err instanceof ActorStopped) return true;
+      throw err;
+    }
   }
 
   /** The onFull option of the target applies to plain sends only: asks, replies and publishes have their own answer to "full". */

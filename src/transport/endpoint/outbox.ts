@@ -1,8 +1,8 @@
 import { Encoding } from '../codec/frame.js';
 import { PayloadEncoder } from '../codec/payload.js';
-import { PayloadStage } from '../codec/payload-stage.js';
+import { PayloadStage, type PayloadSource } from '../codec/payload-stage.js';
 import type { RecordFields, RecordType, RecordValues } from '../codec/records.js';
-import { emptySpec, specFrameBytes, stagedRecordBytes, writeFrame, writeRecordRun, writeStagedRun, type FrameSpec } from '../codec/write-frame.js';
+import { emptySpec, specFrameBytes, sourceRecordBytes, writeFrame, writeRecordRun, writePayloadRun, type FrameSpec } from '../codec/write-frame.js';
 import { ActorStopped, MessageTooLarge } from '../errors.js';
 import { ActorState, Kind, serializeError } from '../protocol.js';
 import { Ring } from '../ring/ring.js';
@@ -105,31 +105,38 @@ export class Outbox {
 
   /** The staged values as runs of frames, one claim per run. Returns how many were written (a prefix). */
   writeStaged(target: Peer, kind: number, topic: Uint8Array | undefined): number {
+    return this.payloadRun(target, kind, topic, this.stage, 0, this.stage.count);
+  }
+
+  /**
+   * Payloads `[from, from+count)` of `source`, encoded elsewhere, as runs of frames with one claim
+   * each. Returns how many were written (a prefix: the ring filled up).
+   */
+  payloadRun(target: Peer, kind: number, topic: Uint8Array | undefined, source: PayloadSource, from: number, count: number): number {
     const ring = target.mailbox.messages;
     const spec = this.fill(kind, 0, topic ?? target.address, NONE);
-    const stage = this.stage;
-    for (let i = 0; i < stage.count; i++) {
-      spec.payload = stage.payload(i);
+    for (let i = from; i < from + count; i++) {
+      spec.payload = source.payload(i);
       this.checkFits(target, ring, spec);
     }
     let written = 0;
-    while (written < stage.count) {
-      let count = 0;
+    while (written < count) {
+      let n = 0;
       let bytes = 0;
-      while (written + count < stage.count) {
-        const b = stagedRecordBytes(spec, stage, written + count);
-        if (count > 0 && bytes + b > ring.maxRun) break;
+      while (written + n < count) {
+        const b = sourceRecordBytes(spec, source, from + written + n);
+        if (n > 0 && bytes + b > ring.maxRun) break;
         bytes += b;
-        count++;
+        n++;
       }
       spec.sentAt = this.stamp();
-      this.own.addStat(STAT_SENT, count);
-      if (writeStagedRun(ring, spec, stage, written, count, bytes) === 0) {
-        this.own.addStat(STAT_SENT, -count);
+      this.own.addStat(STAT_SENT, n);
+      if (writePayloadRun(ring, spec, source, from + written, n, bytes) === 0) {
+        this.own.addStat(STAT_SENT, -n);
         this.refused(target, ring);
         break;
       }
-      written += count;
+      written += n;
       target.mailbox.doorbell.ring();
     }
     spec.payload = undefined;
@@ -195,11 +202,11 @@ export class Outbox {
   }
 
   private put(target: Peer, ring: Ring, spec: FrameSpec): boolean {
-    this.checkFits(target, ring, spec);
+    const frameBytes = this.checkFits(target, ring, spec);
     spec.sentAt = this.stamp();
     // Counted before publishing: whoever reads the message (or its reply) then sees the count too.
     this.own.addStat(STAT_SENT, 1);
-    if (!writeFrame(ring, spec)) {
+    if (!writeFrame(ring, spec, frameBytes)) {
       this.own.addStat(STAT_SENT, -1);
       this.refused(target, ring);
       return false;

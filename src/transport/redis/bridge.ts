@@ -1,11 +1,11 @@
 import type { Cluster, Redis } from 'ioredis';
-import { framePayload, frameTopicBytes } from '../codec/frame.js';
+import type { FrameHeader } from '../codec/frame.js';
 import type { ControlListener } from '../control.js';
-import type { Endpoint, Payload, Peer } from '../endpoint/endpoint.js';
+import type { Endpoint, Payload, PayloadSource, Peer } from '../endpoint/endpoint.js';
 import { DualbusError, FrameError } from '../errors.js';
 import { Kind, serializeError, type SerializedError } from '../protocol.js';
 import { createIdle, type IdleStrategy } from '../ring/idle.js';
-import { BusFrameBuilder, BusKind, decodeBusFrame, type BusEntry, type BusFrame } from './bus-frame.js';
+import { BusFrameBuilder, BusKind, MAX_BUS_FRAME_BYTES, decodeBusFrame, payloadsOf, type BusEntry, type BusFrame } from './bus-frame.js';
 import { BusDirectory } from './bus-directory.js';
 import { busKeys, connectRedis, type ResolvedBusOptions } from './config.js';
 import { EngineLogicConsumer, appendFrame } from './engine-logic.js';
@@ -80,6 +80,10 @@ export class Bridge {
   private readonly elQueues = new Map<string, Array<{ frame: Buffer; count: number }>>();
   private readonly elBusy = new Set<string>();
   private readonly idle: IdleStrategy;
+  /** The bridge's whole mailbox block as a Buffer: messages are copied out of it with no view made per message. */
+  private readonly block: Buffer;
+  /** The address of the last message read from the ring, and its text. */
+  private readonly lastAddress = { bytes: Buffer.alloc(256), length: -1, text: '' };
 
   constructor(
     private readonly endpoint: Endpoint,
@@ -88,6 +92,7 @@ export class Bridge {
     control: ControlListener,
   ) {
     this.keys = busKeys(options.cluster);
+    this.block = Buffer.from(endpoint.own.block);
     const name = `dualbus:${options.cluster}:${options.host}`;
     this.el = connectRedis(options.engineLogic, `${name}:el`, true);
     this.elRead = connectRedis(options.engineLogic, `${name}:el-read`, true);
@@ -100,7 +105,7 @@ export class Bridge {
     this.consumer = new EngineLogicConsumer(
       this.elRead,
       { stream: this.keys.stream(options.host), group: 'dualbus', consumer: `${options.host}:${process.pid}`, maxLen: options.streamMaxLen, claimIdleMs: options.claimIdleMs, dedupeWindow: 100_000 },
-      (m, frame) => this.deliver(m, frame),
+      (frame, from, to) => this.deliver(frame, from, to),
       (entryId, err) => this.rejectedFrame('engine-logic', entryId, err),
       (err) => this.events.event('redis-error', { bus: 'engine-logic', while: 'reading' }, serializeError(err)),
     );
@@ -178,13 +183,10 @@ export class Bridge {
       this.events.event('bad-frame', { from: 'ring' }, serializeError(err));
       return;
     }
-    const u8 = ep.own.views.u8;
-    const address = frameTopicBytes(u8, h);
-    const payload = framePayload(u8, h);
     if (h.kind === Kind.Publish) {
-      for (const host of this.hosts.subscribersOf(ep.topicOf(h))) {
+      for (const host of this.hosts.subscribersOf(this.addressOf(h))) {
         if (!host.alive) this.counters.mdDropped++;
-        else this.add(this.outMd, host.host, BusKind.Publish, address, h.from, 0, h.encoding, h.flags, payload);
+        else this.addFromRing(this.outMd, host.host, BusKind.Publish, h);
       }
       return;
     }
@@ -192,7 +194,7 @@ export class Bridge {
       this.events.event('bad-frame', { from: 'ring', kind: h.kind }, serializeError(new FrameError(`kind ${h.kind} in the bridge's ring`)));
       return;
     }
-    const actor = ep.topicOf(h);
+    const actor = this.addressOf(h);
     const host = this.hosts.hostOf(actor);
     if (h.kind === Kind.Ask && (host === undefined || !this.hosts.alive(host))) {
       // Fail fast: nobody would answer before the asker's timeout.
@@ -205,24 +207,55 @@ export class Bridge {
       return;
     }
     // A send to a host that is down waits in its stream.
-    this.add(this.outEl, host, h.kind, address, h.from, h.corr, h.encoding, h.flags, payload);
+    this.addFromRing(this.outEl, host, h.kind, h);
   };
+
+  /** The address (actor or topic) of a frame in the ring; most frames repeat the one before, decoded once. */
+  private addressOf(h: FrameHeader): string {
+    const last = this.lastAddress;
+    const n = h.topicBytes;
+    if (n === last.length && sameBytes(this.block, h.topicByte, last.bytes, n)) return last.text;
+    const text = this.block.toString('utf8', h.topicByte, h.topicByte + n);
+    if (n <= last.bytes.length) {
+      this.block.copy(last.bytes, 0, h.topicByte, h.topicByte + n);
+      last.length = n;
+      last.text = text;
+    }
+    return text;
+  }
+
+  /** Appends the message of ring frame `h` (address and payload copied from the ring) to the frame for `host`. */
+  private addFromRing(out: Map<string, Outgoing>, host: string, kind: BusKind, h: FrameHeader): void {
+    const o = this.roomFor(out, host, kind, h.from, h.corr, h.topicBytes, h.payloadBytes);
+    if (o === undefined) return;
+    o.builder.addFrom(kind, this.block, h.topicByte, h.topicBytes, h.from, h.corr, h.encoding, h.flags, h.payloadByte, h.payloadBytes);
+    if (o.builder.count >= this.options.batchMax) this.flushOne(out, host, o);
+  }
 
   /** Appends a message to the frame being filled for `host` (sent when full, or at the end of the drain). */
   private add(out: Map<string, Outgoing>, host: string, kind: BusKind, address: Uint8Array, from: number, corr: number, encoding: number, flags: number, payload: Uint8Array): void {
+    const o = this.roomFor(out, host, kind, from, corr, address.length, payload.length);
+    if (o === undefined) return;
+    o.builder.add(kind, address, from, corr, encoding, flags, payload);
+    if (o.builder.count >= this.options.batchMax) this.flushOne(out, host, o);
+  }
+
+  /**
+   * The frame for `host`, with room for one more message of these sizes (a full one is sent first);
+   * undefined for a message larger than any bus frame (refused here, and an asker is told why).
+   */
+  private roomFor(out: Map<string, Outgoing>, host: string, kind: BusKind, from: number, corr: number, addressBytes: number, payloadBytes: number): Outgoing | undefined {
     let o = out.get(host);
     if (o === undefined) out.set(host, (o = { builder: new BusFrameBuilder(this.options.host, process.pid), nextSeq: 1 }));
-    if (o.builder.count > 0 && !o.builder.fits(address.length, payload.length)) this.flushOne(out, host, o);
-    if (o.builder.count === 0) o.builder.begin(o.nextSeq);
-    try {
-      o.builder.add(kind, address, from, corr, encoding, flags, payload);
-    } catch (err) {
-      // Larger than any bus frame: refused here, and an asker is told why.
-      this.events.event('oversized', { host, bytes: payload.length }, serializeError(err));
+    if (o.builder.count > 0 && !o.builder.fits(addressBytes, payloadBytes)) this.flushOne(out, host, o);
+    if (!o.builder.fits(addressBytes, payloadBytes)) {
+      const err = new FrameError(`a message of ${payloadBytes} bytes does not fit a bus frame (${MAX_BUS_FRAME_BYTES} bytes at most)`);
+      this.events.event('oversized', { host, bytes: payloadBytes }, serializeError(err));
       if (kind === BusKind.Ask) this.endpoint.replyError(from, corr, err);
-      return;
+      return undefined;
     }
-    if (o.builder.count >= this.options.batchMax) this.flushOne(out, host, o);
+    if (o.builder.count === 0) o.builder.begin(o.nextSeq);
+    return o;
   }
 
   private flush(): void {
@@ -287,36 +320,59 @@ export class Bridge {
 
   // ------------------------------------------------------------------ in: Redis -> rings
 
-  private deliver(m: BusEntry, frame: BusFrame): void | 'later' | Promise<void> {
-    this.counters.elReceived++;
+  /**
+   * Delivers messages `[from, to)` of an engine-logic frame into this host's rings, as they came:
+   * a run of sends to one actor with one claim. Returns how many it delivered (at least one), a
+   * promise of that when the first waits for room (a send is never dropped), or 'later' when its
+   * actor is not (yet) here.
+   */
+  private deliver(frame: BusFrame, from: number, to: number): number | 'later' | Promise<number> {
     const ep = this.endpoint;
-    const payload: Payload = { encoding: m.encoding, flags: m.flags, bytes: m.payload };
+    const m = frame.entries[from]!;
     if (m.kind === BusKind.Reply || m.kind === BusKind.ReplyError) {
-      ep.replyPayload(m.from, m.corr, m.kind, payload); // a Payload keeps the bytes only while this call runs: written now, or copied if deferred
-      return;
+      this.counters.elReceived++;
+      // The payload is a view into the frame: written now, or copied if the asker's reply ring is full.
+      ep.replyPayload(m.from, m.corr, m.kind, { encoding: m.encoding, flags: m.flags, bytes: m.payload });
+      return 1;
     }
     const peer = this.hosts.localPeer(m.address);
     // Not (yet) here: a host that restarts receives its stream before its actors are back. The
     // entry stays pending and comes again (an ask's asker times out if the actor never comes).
     if (peer === undefined) return 'later';
     if (m.kind === BusKind.Send) {
-      // Waits for room: never dropped.
-      if (!ep.sendPayload(peer, payload)) return this.sendWhenRoom(peer, payload); // its bytes live in the frame, not in a ring
-      return;
+      let end = from + 1;
+      while (end < to && frame.entries[end]!.kind === BusKind.Send && frame.entries[end]!.address === m.address) end++;
+      const source = payloadsOf(frame);
+      const n = ep.sendPayloads(peer, source, from, end - from);
+      if (n > 0) {
+        this.counters.elReceived += n;
+        return n;
+      }
+      return this.sendWhenRoom(peer, source, from, end - from); // its bytes live in the frame, not in a ring
     }
+    this.counters.elReceived++;
     if (m.kind === BusKind.Ask) {
       const origin = frame.origin;
-      ep.askPayload(peer, () => payload, REMOTE_ASK_TIMEOUT_MS, {
+      ep.askPayload(peer, () => ({ encoding: m.encoding, flags: m.flags, bytes: m.payload }), REMOTE_ASK_TIMEOUT_MS, {
         answered: (h) => this.answer(origin, m, h.kind as BusKind, ep.payloadOf(h)),
         failed: (err) => this.answer(origin, m, BusKind.ReplyError, ep.encode(serializeError(err))),
       });
-      return;
+      return 1;
     }
     this.events.event('bad-message', { reason: `kind ${m.kind} on the engine-logic bus` });
+    return 1;
   }
 
-  private async sendWhenRoom(peer: Peer, payload: Payload): Promise<void> {
-    while (!this.endpoint.sendPayload(peer, payload)) await peer.mailbox.messages.waitForSpace(1000);
+  /** Waits until the actor's ring takes at least the first of the run; returns how many it took. */
+  private async sendWhenRoom(peer: Peer, source: PayloadSource, from: number, count: number): Promise<number> {
+    for (;;) {
+      await peer.mailbox.messages.waitForSpace(1000);
+      const n = this.endpoint.sendPayloads(peer, source, from, count);
+      if (n > 0) {
+        this.counters.elReceived += n;
+        return n;
+      }
+    }
   }
 
   /** Queues the answer to an ask from `host` (its bytes are copied into the frame now). */
@@ -333,11 +389,19 @@ export class Bridge {
       this.rejectedFrame('market-data', undefined, err as FrameError);
       return;
     }
-    for (const m of frame.entries) {
-      if (m.kind !== BusKind.Publish) continue;
-      this.counters.mdReceived++;
-      // A local subscriber whose mailbox is full loses it: counted there (overflows) and here.
-      if (!this.endpoint.publishPayload(m.address, { encoding: m.encoding, flags: m.flags, bytes: m.payload }, true)) this.counters.mdDropped++;
+    // Consecutive publishes on one topic go to each subscriber as one run (one claim).
+    const list = frame.entries;
+    const source = payloadsOf(frame);
+    for (let i = 0; i < list.length; ) {
+      const topic = list[i]!.address;
+      let end = i + 1;
+      while (end < list.length && list[end]!.kind === BusKind.Publish && list[end]!.address === topic) end++;
+      if (list[i]!.kind === BusKind.Publish) {
+        this.counters.mdReceived += end - i;
+        // A local subscriber whose mailbox is full loses what did not fit: counted there (overflows) and here.
+        this.counters.mdDropped += this.endpoint.publishPayloads(topic, source, i, end - i, true);
+      }
+      i = end;
     }
   }
 
@@ -350,3 +414,8 @@ export class Bridge {
 }
 
 const EMPTY = new Uint8Array(0);
+
+function sameBytes(b: Buffer, at: number, other: Buffer, length: number): boolean {
+  for (let k = 0; k < length; k++) if (b[at + k] !== other[k]) return false;
+  return true;
+}

@@ -2,6 +2,7 @@ import { crc32 } from 'node:zlib';
 import { uncompressSync } from 'lz4-napi';
 import { DEFAULT_COMPRESS_ABOVE, compressIfSmaller } from '../codec/compress.js';
 import { payloadProblem } from '../codec/frame.js';
+import type { PayloadSource } from '../codec/payload-stage.js';
 import { FrameError } from '../errors.js';
 
 /**
@@ -63,6 +64,17 @@ export interface BusFrame {
   entries: BusEntry[];
 }
 
+/** The payloads of a frame's entries, to write a run of them into a ring with one claim. */
+export function payloadsOf(frame: BusFrame): PayloadSource {
+  const e = frame.entries;
+  return {
+    payloadBytes: (i) => e[i]!.payload.length,
+    payload: (i) => e[i]!.payload,
+    encoding: (i) => e[i]!.encoding,
+    flags: (i) => e[i]!.flags,
+  };
+}
+
 /**
  * Builds one bus frame, message by message: each payload is copied once, from the ring that held
  * it into the frame. `finish` seals it (compressed above the threshold when that is smaller).
@@ -107,22 +119,38 @@ export class BusFrameBuilder {
 
   /** Appends one message; `address` and `payload` are copied now (they may be views into a ring). */
   add(kind: BusKind, address: Uint8Array, from: number, corr: number, encoding: number, flags: number, payload: Uint8Array): void {
+    const at = this.entry(kind, address.length, from, corr, encoding, flags, payload.length);
+    this.buf.set(address, at);
+    this.buf.set(payload, at + address.length);
+  }
+
+  /**
+   * Appends one message whose address and payload lie in `src` (a Buffer over a ring's whole
+   * block): copied now, with no view made per message.
+   */
+  addFrom(kind: BusKind, src: Buffer, addressAt: number, addressBytes: number, from: number, corr: number, encoding: number, flags: number, payloadAt: number, payloadBytes: number): void {
+    const at = this.entry(kind, addressBytes, from, corr, encoding, flags, payloadBytes);
+    src.copy(this.buf, at, addressAt, addressAt + addressBytes);
+    src.copy(this.buf, at + addressBytes, payloadAt, payloadAt + payloadBytes);
+  }
+
+  /** Writes an entry header and makes room for its address and payload; returns where the address goes. */
+  private entry(kind: number, addressBytes: number, from: number, corr: number, encoding: number, flags: number, payloadBytes: number): number {
     if (this.entries === 0xffff) throw new FrameError('a bus frame holds at most 65535 messages');
-    this.reserve(ENTRY_HEADER_BYTES + address.length + payload.length);
+    this.reserve(ENTRY_HEADER_BYTES + addressBytes + payloadBytes);
     const b = this.buf;
     const at = this.used;
     b[at] = kind;
     b[at + 1] = encoding;
     b[at + 2] = flags;
     b[at + 3] = 0;
-    b.writeUInt16LE(from, at + 4);
-    b.writeUInt16LE(address.length, at + 6);
-    b.writeUInt32LE(corr >>> 0, at + 8);
-    b.writeUInt32LE(payload.length, at + 12);
-    b.set(address, at + ENTRY_HEADER_BYTES);
-    b.set(payload, at + ENTRY_HEADER_BYTES + address.length);
-    this.used = at + ENTRY_HEADER_BYTES + address.length + payload.length;
+    putU16(b, at + 4, from);
+    putU16(b, at + 6, addressBytes);
+    putU32(b, at + 8, corr);
+    putU32(b, at + 12, payloadBytes);
+    this.used = at + ENTRY_HEADER_BYTES + addressBytes + payloadBytes;
     this.entries++;
+    return at + ENTRY_HEADER_BYTES;
   }
 
   /** The sealed frame (the builder starts a new buffer for the next one). FrameError when over the size limit. */
@@ -225,6 +253,10 @@ function readBody(body: Buffer, count: number): BusFrame {
   if (!Number.isSafeInteger(firstSeq) || firstSeq < 0) throw new FrameError(`bus frame first sequence number ${firstSeq} is not a safe integer >= 0`);
   let at = 14 + originBytes;
   const entries = new Array<BusEntry>(count);
+  // Consecutive messages mostly share their address (one actor, one topic): decoded once.
+  let address = '';
+  let addressAt = -1;
+  let addressBytesBefore = -1;
   for (let i = 0; i < count; i++) {
     need(at, ENTRY_HEADER_BYTES, `the header of entry ${i}`);
     const kind = body[at]!;
@@ -234,15 +266,18 @@ function readBody(body: Buffer, count: number): BusFrame {
     need(at + ENTRY_HEADER_BYTES, addressBytes + payloadBytes, `entry ${i}`);
     const problem = payloadProblem(body[at + 1]!, body[at + 2]!);
     if (problem !== undefined) throw new FrameError(`bus frame entry ${i}: ${problem}`);
-    const addressAt = at + ENTRY_HEADER_BYTES;
-    const payloadAt = addressAt + addressBytes;
+    const start = at + ENTRY_HEADER_BYTES;
+    const payloadAt = start + addressBytes;
+    if (addressBytes !== addressBytesBefore || !sameBytes(body, addressAt, start, addressBytes)) address = body.toString('utf8', start, payloadAt);
+    addressAt = start;
+    addressBytesBefore = addressBytes;
     entries[i] = {
       kind: kind as BusKind,
       encoding: body[at + 1]!,
       flags: body[at + 2]!,
       from: body.readUInt16LE(at + 4),
       corr: body.readUInt32LE(at + 8),
-      address: body.toString('utf8', addressAt, payloadAt),
+      address,
       payload: body.subarray(payloadAt, payloadAt + payloadBytes),
       seq: firstSeq + i,
     };
@@ -250,4 +285,21 @@ function readBody(body: Buffer, count: number): BusFrame {
   }
   if (at !== body.length) throw new FrameError(`bus frame body has ${body.length - at} stray bytes after its ${count} entries`);
   return { origin, pid, entries };
+}
+
+function sameBytes(b: Buffer, x: number, y: number, length: number): boolean {
+  for (let k = 0; k < length; k++) if (b[x + k] !== b[y + k]) return false;
+  return true;
+}
+
+function putU16(b: Buffer, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+}
+
+function putU32(b: Buffer, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = (v >>> 24) & 0xff;
 }

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { FrameError } from '../errors.js';
-import { decodeBusFrame, type BusEntry, type BusFrame } from './bus-frame.js';
+import { decodeBusFrame, type BusFrame } from './bus-frame.js';
 
 /**
  * One host's inbox on the engine-logic bus: a Redis stream read by a consumer group, so that an
@@ -69,11 +69,13 @@ export class EngineLogicConsumer {
     private readonly redis: Redis | Cluster,
     private readonly options: EngineLogicOptions,
     /**
-     * Runs once per idempotency key; the entry is acknowledged after it returns (or its promise
-     * settles). 'later': this message cannot be delivered yet (its actor is not there yet): the
-     * entry stays pending and is read again from the backlog in a moment.
+     * Handles messages `[from, to)` of a frame (none of them handled before): at least the first,
+     * as many as it can take at once, and returns how many (the next call gets the rest). Each
+     * idempotency key is handled once; the entry is acknowledged when all its messages are.
+     * 'later': the first cannot be delivered yet (its actor is not there yet): the entry stays
+     * pending and is read again from the backlog in a moment.
      */
-    private readonly handle: (m: BusEntry, frame: BusFrame) => void | 'later' | Promise<void | 'later'>,
+    private readonly handle: (frame: BusFrame, from: number, to: number) => number | 'later' | Promise<number | 'later'>,
     /** A frame that failed to decode: reported (and acknowledged, so it does not come back). */
     private readonly onRejected: (entryId: string, err: FrameError) => void,
     /** A Redis error while reading; the consumer retries after a pause. */
@@ -189,20 +191,26 @@ export class EngineLogicConsumer {
         continue;
       }
       const seen = this.windowOf(frame);
+      const list = frame.entries;
       let complete = true;
-      for (const m of frame.entries) {
-        if (seen.has(m.seq)) {
+      for (let i = 0; i < list.length; ) {
+        if (seen.has(list[i]!.seq)) {
           this.counters.duplicates++;
+          i++;
           continue;
         }
-        let outcome = this.handle(m, frame);
-        if (outcome !== undefined && typeof outcome !== 'string') outcome = await outcome; // waits only when it must
+        let to = i + 1;
+        while (to < list.length && !seen.has(list[to]!.seq)) to++;
+        let outcome = this.handle(frame, i, to);
+        if (typeof outcome === 'object') outcome = await outcome; // waits only when it must
         if (outcome === 'later') {
           complete = false;
+          i++;
           continue;
         }
-        seen.add(m.seq);
-        this.counters.handled++;
+        for (let k = i; k < i + outcome; k++) seen.add(list[k]!.seq);
+        this.counters.handled += outcome;
+        i += outcome;
       }
       if (complete) ids.push(id);
       else this.deferredAt ||= performance.now();

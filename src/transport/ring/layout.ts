@@ -26,28 +26,35 @@
  * A **ring** is a many-producer, single-consumer queue of variable-length records:
  *
  * ```
- *  +0    line H | i64 head (consumer position)                          |  consumer, once per batch
- *  +64   line T | i64 tail (claim position) | i32 enqueued              |  producers CAS
+ *  +0    line H | i32 head (consumer position)                          |  consumer, once per batch
+ *  +64   line T | i32 tail (claim position) | i32 epoch | i32 enqueued   |  producers CAS; epoch: consumer, once per GiB
  *  +128  line S | i32 spaceWaiters | i32 overflows                       |  producers, on full only
- *  +192  line C | i32 taken | i32 done (low 32 bits) | i32 busy         |  consumer, per record
+ *  +192  line C | i32 taken | i32 done | i32 busy                         |  consumer, per record
  *  +256  data   | record | record | ... | padding | (wraps to data+0)     |
  *
  *  record:  | i32 length (payload bytes, >0) | i32 claimed (bytes) | payload ... | pad to 8 |
  *  padding: | i32 -(bytes to skip) |   (skipped by the consumer: to the end of data, or a stale claim)
  * ```
  *
- * Positions (head, tail) are 64-bit byte counters (BigInt64 words) that never wrap in the life of a
- * process (2^63 bytes), so a producer may keep the head it last read: a cached head is never ahead
- * of the real one, it can only make the ring look fuller than it is, and the producer reads head
- * again only when its cached view says full. `position mod capacity` is the offset in data.
+ * Positions (head, tail, done) are byte counters that grow for ever and wrap at 2^32 (Int32
+ * arithmetic); `position & (capacity - 1)` is the offset in data (the capacity, a power of two,
+ * divides 2^32). The consumer bumps `epoch` each time head crosses a multiple of 2^30.
+ *
+ * **A producer keeps the head it last read**, and only reads it again when its cached view says
+ * full or when the epoch it reads beside the tail differs from the one it read just before that
+ * head. While the epoch is unchanged, head has crossed at most one 2^30 boundary past the cached
+ * head whose epoch store is not yet seen, so it is less than 2^31 bytes ahead of it and
+ * `tail - cachedHead` (at most capacity + 2^31 < 2^32) is exact modulo 2^32: the cached head can
+ * only make the ring look fuller than it is, never emptier, however long a producer sat idle.
+ * (With positions alone, a producer idle while 2^32 bytes went by would see a stale head alias to
+ * a recent one.)
  *
  * A producer claims a **run** of one or more records with one compare-exchange on tail and writes
  * `claimed` (the run's bytes) into its first record at once, so a consumer that finds a claim never
  * published (its producer died) knows how many bytes to skip. `taken` counts records handed to the
  * consumer. `done` is the position after the last record it finished with; `busy` is 1 while it
  * handles the record at `done`. They outlive the consumer's thread: after a crash the runtime
- * releases [head, done) and knows, from `busy`, whether the record at `done` was in hand. `done` is
- * kept as its low 32 bits: it is never more than a ring's capacity ahead of head.
+ * releases [head, done) and knows, from `busy`, whether the record at `done` was in hand.
  *
  * **Publish rule: a run of records becomes visible when the length word of its first record,
  * written last, is stored with Atomics.store (the other records' length words are written before
@@ -57,7 +64,6 @@
 
 export const CACHE_LINE = 64;
 const I32 = 4;
-const I64 = 8;
 const F64 = 8;
 
 // ---- mailbox block: doorbell line ----------------------------------------------------------
@@ -106,7 +112,8 @@ const STATS_BYTES = alignUp((STAT_SLOTS + HISTOGRAM_BUCKETS) * F64, CACHE_LINE);
 // ---- ring header (byte offsets from the ring's first byte) ---------------------------------
 const HEAD_BYTE = 0;
 const TAIL_BYTE = CACHE_LINE;
-const ENQUEUED_BYTE = TAIL_BYTE + I64;
+const EPOCH_BYTE = TAIL_BYTE + I32;
+const ENQUEUED_BYTE = EPOCH_BYTE + I32;
 const SPACE_WAITERS_BYTE = 2 * CACHE_LINE;
 const OVERFLOWS_BYTE = SPACE_WAITERS_BYTE + I32;
 /** Its own line: written for every record, while producers read line H when their cache says full. */
@@ -114,6 +121,8 @@ const TAKEN_BYTE = 3 * CACHE_LINE;
 const DONE_BYTE = TAKEN_BYTE + I32;
 const BUSY_BYTE = DONE_BYTE + I32;
 export const RING_HEADER_BYTES = 4 * CACHE_LINE;
+/** Head crossing a multiple of 2^EPOCH_SHIFT bytes bumps the epoch. */
+export const EPOCH_SHIFT = 30;
 
 /** Every record starts with this many bytes: the length word and the claimed-size word. */
 export const RECORD_HEADER_BYTES = 8;
@@ -155,12 +164,11 @@ export function mailboxLayout(messagesBytes: number, repliesBytes: number): Mail
 
 // ---- ring descriptor: the index of every header word of one ring ---------------------------
 
-/** The typed-array indices of one ring's header words, and where its data region starts. */
+/** The Int32Array indices of one ring's header words, and where its data region starts. */
 export interface RingDescriptor {
-  /** BigInt64Array indices. */
   readonly head: number;
   readonly tail: number;
-  /** Int32Array indices. */
+  readonly epoch: number;
   readonly enqueued: number;
   readonly spaceWaiters: number;
   readonly overflows: number;
@@ -173,8 +181,9 @@ export interface RingDescriptor {
 
 export function ringDescriptor(ringByte: number): RingDescriptor {
   return {
-    head: (ringByte + HEAD_BYTE) / I64,
-    tail: (ringByte + TAIL_BYTE) / I64,
+    head: (ringByte + HEAD_BYTE) / I32,
+    tail: (ringByte + TAIL_BYTE) / I32,
+    epoch: (ringByte + EPOCH_BYTE) / I32,
     enqueued: (ringByte + ENQUEUED_BYTE) / I32,
     spaceWaiters: (ringByte + SPACE_WAITERS_BYTE) / I32,
     overflows: (ringByte + OVERFLOWS_BYTE) / I32,

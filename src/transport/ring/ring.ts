@@ -1,5 +1,6 @@
 import { viewsOf, type BufferViews } from '../buffer-views.js';
 import {
+  EPOCH_SHIFT,
   RECORD_HEADER_BYTES,
   claimedWord,
   lengthWord,
@@ -35,12 +36,12 @@ export class Ring {
   readonly maxPayload: number;
   /** The most bytes one run of records may take. */
   readonly maxRun: number;
-  private readonly i64: BigInt64Array;
   private readonly mask: number;
   private readonly d: RingDescriptor;
   private readonly dataByte: number;
-  /** Producer side: the head this producer last read; never ahead of the real one. */
-  private cachedHead: number;
+  /** Producer side: the head this producer last read (never ahead of the real one), and the epoch read just before it. */
+  private cachedHead = 0;
+  private cachedEpoch = -1;
   /** Consumer side: the position of the next record to visit (ahead of `done` while one is in hand). */
   private next: number;
 
@@ -52,15 +53,13 @@ export class Ring {
     this.views = viewsOf(buffer);
     this.i32 = this.views.i32;
     this.u8 = this.views.u8;
-    this.i64 = this.views.i64;
     this.capacity = capacity;
     this.mask = capacity - 1;
     this.maxPayload = maxPayloadBytes(capacity);
     this.maxRun = maxRunBytes(capacity);
     this.d = ringDescriptor(ringByte);
     this.dataByte = this.d.dataByte;
-    this.cachedHead = this.head();
-    this.next = this.doneAt(this.cachedHead);
+    this.next = Atomics.load(this.i32, this.d.done);
   }
 
   // ---------------------------------------------------------------- producer side
@@ -87,32 +86,41 @@ export class Ring {
    * `publishRun` with the first record's length.
    */
   claimRun(bytes: number, count: number): number {
-    const i64 = this.i64;
+    const i32 = this.i32;
     const d = this.d;
+    let looked = false;
     for (;;) {
-      const tailWord = Atomics.load(i64, d.tail);
-      const tail = Number(tailWord);
-      const offset = tail & this.mask; // exact: the capacity divides 2^32
+      const tail = Atomics.load(i32, d.tail);
+      // Same line as the tail: free. A moved epoch means the cached head may be 2^31 behind: look again.
+      if (Atomics.load(i32, d.epoch) !== this.cachedEpoch) this.lookAtHead();
+      const offset = tail & this.mask;
       const toEnd = this.capacity - offset;
-      const padding = bytes > toEnd ? toEnd : 0;
-      const end = tail + padding + bytes;
-      if (end - this.cachedHead > this.capacity) {
-        this.cachedHead = this.head(); // the cached head says full: look at the real one
-        if (end - this.cachedHead > this.capacity) return -1;
+      const need = (bytes > toEnd ? toEnd : 0) + bytes;
+      if (((tail - this.cachedHead) >>> 0) + need > this.capacity) {
+        if (looked) return -1;
+        this.lookAtHead(); // the cached head says full: look at the real one (and at a fresh tail)
+        looked = true;
+        continue;
       }
-      if (Atomics.compareExchange(i64, d.tail, tailWord, BigInt(end)) !== tailWord) continue;
-      Atomics.add(this.i32, d.enqueued, count);
+      if (Atomics.compareExchange(i32, d.tail, tail, (tail + need) | 0) !== tail) continue;
+      Atomics.add(i32, d.enqueued, count);
       let at = offset;
-      if (padding !== 0) {
+      if (need !== bytes) {
         // The run does not fit before the end: publish a padding record there, start at 0.
-        Atomics.store(this.i32, lengthWord(this.dataByte + offset), -padding);
+        Atomics.store(i32, lengthWord(this.dataByte + offset), -(need - bytes));
         at = 0;
       }
       const record = this.dataByte + at;
       // Read only by a consumer that finds this claim never published (see skipStaleClaim).
-      this.i32[claimedWord(record)] = bytes;
+      i32[claimedWord(record)] = bytes;
       return record;
     }
+  }
+
+  /** Producer side: reads the epoch, then the head (in that order: see layout.ts). */
+  private lookAtHead(): void {
+    this.cachedEpoch = Atomics.load(this.i32, this.d.epoch);
+    this.cachedHead = Atomics.load(this.i32, this.d.head);
   }
 
   /** Where the payload of the record at `recordByte` starts. */
@@ -147,10 +155,10 @@ export class Ring {
 
   /** Resolves when the consumer frees space (head moves), or after `timeoutMs`. */
   async waitForSpace(timeoutMs: number): Promise<void> {
-    const head = Atomics.load(this.i64, this.d.head);
+    const head = Atomics.load(this.i32, this.d.head);
     Atomics.add(this.i32, this.d.spaceWaiters, 1);
     try {
-      const r = Atomics.waitAsync(this.i64, this.d.head, head, timeoutMs);
+      const r = Atomics.waitAsync(this.i32, this.d.head, head, timeoutMs);
       if (r.async) await r.value;
     } finally {
       Atomics.sub(this.i32, this.d.spaceWaiters, 1);
@@ -183,17 +191,17 @@ export class Ring {
   drain(visit: RecordVisitor, max: number, stopAfter?: () => boolean): number {
     const i32 = this.i32;
     const d = this.d;
-    const head = this.head();
+    const head = Atomics.load(i32, d.head);
     let pos = this.next;
     let count = 0;
     let taken = i32[d.taken]!;
     // Stop after one lap: what lies beyond head + capacity is space not yet released.
-    while (count < max && pos - head < this.capacity) {
+    while (count < max && ((pos - head) | 0) < this.capacity) {
       const record = this.dataByte + (pos & this.mask);
       const len = Atomics.load(i32, lengthWord(record));
       if (len === 0) break; // nothing published here yet
       if (len < 0) {
-        pos -= len; // padding: to the end of the data region, or over a stale claim
+        pos = (pos - len) | 0; // padding: to the end of the data region, or over a stale claim
         i32[d.done] = pos;
         continue;
       }
@@ -202,14 +210,14 @@ export class Ring {
       i32[d.taken] = taken = (taken + 1) | 0;
       i32[d.busy] = 1;
       visit(payloadByteOf(record), len);
-      pos += recordBytes(len);
+      pos = (pos + recordBytes(len)) | 0;
       count++;
       if (stopAfter !== undefined && stopAfter()) break; // in hand until settle()
       i32[d.done] = pos;
       i32[d.busy] = 0;
     }
     this.next = pos;
-    const done = this.doneAt(head);
+    const done = i32[d.done]!;
     if (done !== head) this.release(head, done);
     return count;
   }
@@ -219,7 +227,7 @@ export class Ring {
     const i32 = this.i32;
     i32[this.d.done] = this.next;
     i32[this.d.busy] = 0;
-    this.release(this.head(), this.next);
+    this.release(Atomics.load(i32, this.d.head), this.next);
   }
 
   /**
@@ -228,8 +236,8 @@ export class Ring {
    * the next drain). Only while no other thread consumes this ring.
    */
   recoverConsumer(): boolean {
-    const head = this.head();
-    const done = this.doneAt(head);
+    const head = Atomics.load(this.i32, this.d.head);
+    const done = Atomics.load(this.i32, this.d.done);
     if (done !== head) this.release(head, done);
     this.next = done;
     const inHand = Atomics.exchange(this.i32, this.d.busy, 0) === 1;
@@ -265,7 +273,7 @@ export class Ring {
     if (!(size > 0 && size <= this.capacity - offset)) {
       // Its producer died before it wrote the size: the claim is the run of zero words up to the
       // next record (or the tail, or the end of the data region).
-      const limit = Math.min(this.capacity - offset, this.tail() - this.next);
+      const limit = Math.min(this.capacity - offset, (this.tail() - this.next) | 0);
       size = RECORD_HEADER_BYTES;
       while (size < limit && i32[lengthWord(record + size)] === 0 && i32[claimedWord(record + size)] === 0) size += RECORD_HEADER_BYTES;
     }
@@ -273,10 +281,10 @@ export class Ring {
     return Atomics.compareExchange(i32, lengthWord(record), 0, -size) === 0 ? size : 0;
   }
 
-  /** Zeroes [start, end) (wrapping), then publishes the new head. */
+  /** Zeroes [start, end) (wrapping), then publishes the new head (and a new epoch when it crossed a multiple of 2^30). */
   private release(start: number, end: number): void {
     const from = start & this.mask;
-    const used = end - start;
+    const used = (end - start) | 0;
     const data = this.dataByte;
     if (from + used <= this.capacity) {
       this.u8.fill(0, data + from, data + from + used);
@@ -284,21 +292,15 @@ export class Ring {
       this.u8.fill(0, data + from, data + this.capacity);
       this.u8.fill(0, data, data + used - (this.capacity - from));
     }
-    Atomics.store(this.i64, this.d.head, BigInt(end));
-    if (Atomics.load(this.i32, this.d.spaceWaiters) > 0) Atomics.notify(this.i64, this.d.head);
-  }
-
-  private head(): number {
-    return Number(Atomics.load(this.i64, this.d.head));
+    const i32 = this.i32;
+    Atomics.store(i32, this.d.head, end);
+    // After the head (a producer reads the epoch before the head: see layout.ts).
+    if (start >>> EPOCH_SHIFT !== end >>> EPOCH_SHIFT) Atomics.add(i32, this.d.epoch, 1);
+    if (Atomics.load(i32, this.d.spaceWaiters) > 0) Atomics.notify(i32, this.d.head);
   }
 
   private tail(): number {
-    return Number(Atomics.load(this.i64, this.d.tail));
-  }
-
-  /** The full position of `done` (kept as its low 32 bits, never more than a lap ahead of head). */
-  private doneAt(head: number): number {
-    return head + ((Atomics.load(this.i32, this.d.done) - (head | 0)) >>> 0);
+    return Atomics.load(this.i32, this.d.tail);
   }
 
   private lengthWordAt(position: number): number {
@@ -314,7 +316,7 @@ export class Ring {
 
   /** Bytes in use. */
   usedBytes(): number {
-    return this.tail() - this.head();
+    return (this.tail() - Atomics.load(this.i32, this.d.head)) | 0;
   }
 
   overflows(): number {
