@@ -22,9 +22,22 @@ export function pause(us: number): void {
 const nap = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * What a producer does when a full ring refuses a write: sleep 20 µs and try again. (Retrying at
- * once would spin a core that, on two, the consumer needs to drain that very ring.)
+ * What a producer does when a full ring refuses a write: try again at once for about 50 µs (room
+ * usually comes that fast when the consumer is running), then sleep 20 µs between tries (retrying
+ * at once for longer would spin a core that, on two, the consumer needs to drain that very ring).
  */
-export function backoff(): void {
-  Atomics.wait(nap, 0, 0, 0.02);
+export class Backoff {
+  private since = -1;
+
+  /** Call after a refused write, before trying again. */
+  wait(): void {
+    const now = performance.now();
+    if (this.since < 0) this.since = now;
+    else if (now - this.since > 0.05) Atomics.wait(nap, 0, 0, 0.02);
+  }
+
+  /** Call after a write that went through. */
+  reset(): void {
+    this.since = -1;
+  }
 }

@@ -108,6 +108,19 @@ describe('the dual Redis bus between hosts', () => {
     expect([sa.bus.rejected, sb.bus.rejected, sb.actors.keeper.errors]).toEqual([0, 0, 0]);
   }, 60_000);
 
+  it('a message its actor can never take (larger than its mailbox allows) is reported and skipped; the stream goes on', async () => {
+    const b = await buses();
+    const a = await Host.start('host-a', b);
+    const hb = await Host.start('host-b', b, ['tally=tally@1024']); // takes messages up to 504 bytes
+    await eventually(() => a.call<boolean>({ cmd: 'knows?', name: 'tally' }), (k) => k, 10_000);
+    const big = Array.from({ length: 300 }, () => Math.random()); // about 2.7 KB of msgpack that lz4 cannot shrink
+    await a.call({ cmd: 'send', to: 'tally', msg: big });
+    for (let seq = 0; seq < 10; seq++) await a.call({ cmd: 'send', to: 'tally', msg: { seq } });
+    const t = await eventually(() => hb.call<any>({ cmd: 'ask', to: 'tally', msg: { type: 'tally?' } }), (x) => x.count === 10, 10_000);
+    expect(t).toEqual({ count: 10, unique: 10, outOfOrder: 0, max: 9 });
+    expect((await eventually(() => hb.call<any>({ cmd: 'stats?' }), (s) => s.bus.undeliverable === 1)).bus.undeliverable).toBe(1);
+  }, 60_000);
+
   it('engine-logic Redis killed with SIGKILL and restarted during a 100k-message stream: nothing lost, nothing handled twice', async () => {
     const b = await buses();
     const a = await Host.start('host-a', b);

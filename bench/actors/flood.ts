@@ -1,7 +1,7 @@
 // A producer that writes n messages to `to` as fast as the ring takes them: one at a time, or in
 // batches of `batch` (one ring claim per run). A full ring is retried after a short sleep (backpressure).
 import { defineActor, type ActorContext } from 'dualbus';
-import { Ping, backoff, pingObject } from '../shared.js';
+import { Backoff, Ping, pingObject } from '../shared.js';
 
 type Flood = { n: number; to: string; record: boolean; batch?: number };
 
@@ -10,14 +10,16 @@ export default defineActor<Flood>({
     const batch = m.batch ?? 1;
     if (batch > 1) return floodBatches(m, batch, ctx);
     const rec = { ts: 0, px: 101.25, qty: 300, seq: 0 };
+    const backoff = new Backoff();
     for (let i = 0; i < m.n; i++) {
       if (m.record) {
         rec.seq = i;
-        while (!ctx.sendRecord(m.to, Ping, rec)) backoff();
+        while (!ctx.sendRecord(m.to, Ping, rec)) backoff.wait();
       } else {
         const o = pingObject(i, 0);
-        while (!ctx.send(m.to, o)) backoff();
+        while (!ctx.send(m.to, o)) backoff.wait();
       }
+      backoff.reset();
     }
   },
 });
@@ -26,6 +28,7 @@ function floodBatches(m: Flood, batch: number, ctx: ActorContext): void {
   // One array of reusable records (or fresh objects) per batch: what a producer holding a burst would send.
   const recs = Array.from({ length: batch }, () => ({ ts: 0, px: 101.25, qty: 300, seq: 0 }));
   const objs: ReturnType<typeof pingObject>[] = [];
+  const backoff = new Backoff();
   for (let i = 0; i < m.n; ) {
     const count = Math.min(batch, m.n - i);
     let written: number;
@@ -38,6 +41,7 @@ function floodBatches(m: Flood, batch: number, ctx: ActorContext): void {
       written = ctx.sendBatch(m.to, objs);
     }
     i += written; // the rest of the batch did not fit: it goes again
-    if (written < count) backoff();
+    if (written < count) backoff.wait();
+    else backoff.reset();
   }
 }

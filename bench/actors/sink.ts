@@ -29,10 +29,12 @@ export default defineActor<Msg, unknown, State>({
       }
       return;
     }
-    s.last = now();
-    if (s.n === 0) s.first = s.last;
+    // The clock is read for the first message, every 64th and the last: not per message.
+    if (s.n === 0) s.first = s.last = now();
+    else if ((s.n & 63) === 0) s.last = now();
     if (++s.n === s.total) {
       clearInterval(s.quiet);
+      s.last = now();
       ctx.publish('bench.done', { ms: s.last - s.first, n: s.n });
     }
   },

@@ -25,7 +25,7 @@ export interface BusLinkEnv {
 export class BusLink {
   readonly mailbox = Mailbox.create(BRIDGE_MAILBOX_BYTES, BRIDGE_REPLIES_BYTES);
   readonly entry: PeerEntry = { id: BRIDGE_ID, name: BRIDGE_NAME, block: this.mailbox.block, messagesBytes: BRIDGE_MAILBOX_BYTES, repliesBytes: BRIDGE_REPLIES_BYTES };
-  counters: BridgeCounters = { elSent: 0, elReceived: 0, mdSent: 0, mdReceived: 0, mdDropped: 0, rejected: 0, inflightFrames: 0, claimed: 0 };
+  counters: BridgeCounters = { elSent: 0, elReceived: 0, mdSent: 0, mdReceived: 0, mdDropped: 0, rejected: 0, inflightFrames: 0, claimed: 0, undeliverable: 0 };
   private link: WorkerLink | undefined;
   private stopped: Promise<void> | undefined;
 

@@ -51,6 +51,7 @@ export class PayloadDecoder {
   private readonly unpackr = new Packr({ useRecords: false, moreTypes: false });
   private readonly views: BufferViews;
   private readonly readers = new Map<number, RecordReader<RecordFields>>();
+  private readonly range = { start: 0, end: 0 };
 
   constructor(readonly buffer: ArrayBufferLike) {
     this.views = viewsOf(buffer);
@@ -64,20 +65,31 @@ export class PayloadDecoder {
       if (h.payloadBytes !== 0) throw new FrameError(`empty encoding with ${h.payloadBytes} payload bytes`);
       return undefined;
     }
-    let bytes = this.views.u8.subarray(h.payloadByte, h.payloadByte + h.payloadBytes);
-    if ((h.flags & FLAG_LZ4) !== 0) bytes = inflate(bytes);
+    const compressed = (h.flags & FLAG_LZ4) !== 0;
     if (enc === Encoding.Msgpack) {
       let value: unknown;
       try {
-        value = this.unpackr.unpack(bytes);
+        if (compressed) value = this.unpackr.unpack(inflate(this.payloadView(h)));
+        else {
+          // In place, from the whole block: msgpackr keeps its DataView on the source, so no view is made per message.
+          this.range.start = h.payloadByte;
+          this.range.end = h.payloadByte + h.payloadBytes;
+          value = this.unpackr.unpack(this.views.u8, this.range);
+        }
       } catch (err) {
+        if (err instanceof FrameError) throw err;
         throw new FrameError(`msgpack payload does not decode: ${(err as Error).message}`);
       }
       // msgpackr answers the never-used byte 0xc1 with a marker object instead of an error.
       if (value === C1) throw new FrameError('msgpack payload does not decode: it is the never-used byte 0xc1');
       return value;
     }
-    return rawArray(enc - Encoding.Raw, bytes);
+    const bytes = this.payloadView(h);
+    return rawArray(enc - Encoding.Raw, compressed ? inflate(bytes) : bytes);
+  }
+
+  private payloadView(h: FrameHeader): Uint8Array {
+    return this.views.u8.subarray(h.payloadByte, h.payloadByte + h.payloadBytes);
   }
 
   private record(h: FrameHeader): unknown {

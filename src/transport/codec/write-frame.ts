@@ -91,8 +91,8 @@ export function writeRecordRun<F extends RecordFields>(
 }
 
 /**
- * Writes payloads `[from, from+count)` of `stage` as a run of `bytes` (the sum of their
- * `sourceRecordBytes`) with one claim, the rest of each header from `spec`. Returns `count`, or 0
+ * Writes payloads `[from, from+count)` of `stage` as a run of `bytes` (the sum of their record
+ * bytes) with one claim, the rest of each header from `spec`. Returns `count`, or 0
  * when the ring is full. The caller has checked that `bytes <= ring.maxRun`.
  */
 export function writePayloadRun(ring: Ring, spec: FrameSpec, stage: PayloadSource, from: number, count: number, bytes: number): number {
@@ -113,9 +113,4 @@ export function writePayloadRun(ring: Ring, spec: FrameSpec, stage: PayloadSourc
   }
   ring.publishRun(first, firstBytes);
   return count;
-}
-
-/** The ring bytes payload `i` of `stage` takes as a frame with `spec`'s topic. */
-export function sourceRecordBytes(spec: FrameSpec, stage: PayloadSource, i: number): number {
-  return Ring.runBytes(frameBytesOf(spec.topic === undefined ? 0 : spec.topic.length, stage.payloadBytes(i)));
 }

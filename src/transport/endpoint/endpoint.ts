@@ -2,7 +2,7 @@ import { emptyHeader, Encoding, framePayload, frameTopic, readHeader, type Frame
 import { PayloadDecoder } from '../codec/payload.js';
 import type { PayloadSource } from '../codec/payload-stage.js';
 import type { RecordFields, RecordType, RecordValues } from '../codec/records.js';
-import { ActorCrashed, ActorStopped, FrameError, MailboxFull, NoReply, RemoteError } from '../errors.js';
+import { ActorCrashed, ActorStopped, FrameError, MailboxFull, MessageTooLarge, NoReply, RemoteError } from '../errors.js';
 import { BRIDGE_ID, Kind, serializeError, type PeerEntry, type SerializedError, type SubscriptionEntry } from '../protocol.js';
 import { STAT_ASKS_SENT, STAT_RECEIVED, STAT_REPLIES } from '../ring/layout.js';
 import type { Mailbox } from '../ring/mailbox.js';
@@ -212,7 +212,13 @@ export class Endpoint {
   publishPayloads(topic: string, source: PayloadSource, from: number, count: number, exceptSelf = false): number {
     let lost = 0;
     this.eachSubscriber(topic, exceptSelf, (target, t) => {
-      lost = Math.max(lost, count - this.out.payloadRun(target, Kind.Publish, t, source, from, count));
+      let written = 0;
+      try {
+        written = this.out.payloadRun(target, Kind.Publish, t, source, from, count);
+      } catch (err) {
+        if (!(err instanceof MessageTooLarge)) throw err; // too large for this subscriber's ring: lost, and counted
+      }
+      lost = Math.max(lost, count - written);
       return true;
     });
     return lost;

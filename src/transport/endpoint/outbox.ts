@@ -2,7 +2,7 @@ import { Encoding } from '../codec/frame.js';
 import { PayloadEncoder } from '../codec/payload.js';
 import { PayloadStage, type PayloadSource } from '../codec/payload-stage.js';
 import type { RecordFields, RecordType, RecordValues } from '../codec/records.js';
-import { emptySpec, specFrameBytes, sourceRecordBytes, writeFrame, writeRecordRun, writePayloadRun, type FrameSpec } from '../codec/write-frame.js';
+import { emptySpec, specFrameBytes, writeFrame, writeRecordRun, writePayloadRun, type FrameSpec } from '../codec/write-frame.js';
 import { ActorStopped, MessageTooLarge } from '../errors.js';
 import { ActorState, Kind, serializeError } from '../protocol.js';
 import { Ring } from '../ring/ring.js';
@@ -109,26 +109,32 @@ export class Outbox {
   }
 
   /**
-   * Payloads `[from, from+count)` of `source`, encoded elsewhere, as runs of frames with one claim
-   * each. Returns how many were written (a prefix: the ring filled up).
+   * Payloads `[from, from+count)` of `source` as runs of frames with one claim each. Returns how
+   * many were written, from the first: fewer when the ring filled up, or when the next one can
+   * never fit it (it throws MessageTooLarge when it comes first).
    */
   payloadRun(target: Peer, kind: number, topic: Uint8Array | undefined, source: PayloadSource, from: number, count: number): number {
     const ring = target.mailbox.messages;
     const spec = this.fill(kind, 0, topic ?? target.address, NONE);
-    for (let i = from; i < from + count; i++) {
-      spec.payload = source.payload(i);
-      this.checkFits(target, ring, spec);
-    }
+    if (target.mailbox.state() === ActorState.Stopped) throw new ActorStopped(target.name);
     let written = 0;
     while (written < count) {
       let n = 0;
       let bytes = 0;
       while (written + n < count) {
-        const b = sourceRecordBytes(spec, source, from + written + n);
+        const i = from + written + n;
+        spec.payload = source.payload(i);
+        const frameBytes = specFrameBytes(spec);
+        if (frameBytes > ring.maxPayload) {
+          if (written + n === 0) throw new MessageTooLarge(target.name, frameBytes, ring.maxPayload);
+          break;
+        }
+        const b = Ring.runBytes(frameBytes);
         if (n > 0 && bytes + b > ring.maxRun) break;
         bytes += b;
         n++;
       }
+      if (n === 0) break; // the next one can never fit: the caller hears of it when it comes first
       spec.sentAt = this.stamp();
       this.own.addStat(STAT_SENT, n);
       if (writePayloadRun(ring, spec, source, from + written, n, bytes) === 0) {

@@ -2,7 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { FrameHeader } from '../codec/frame.js';
 import type { ControlListener } from '../control.js';
 import type { Endpoint, Payload, PayloadSource, Peer } from '../endpoint/endpoint.js';
-import { DualbusError, FrameError } from '../errors.js';
+import { ActorStopped, DualbusError, FrameError, MessageTooLarge } from '../errors.js';
 import { Kind, serializeError, type SerializedError } from '../protocol.js';
 import { createIdle, type IdleStrategy } from '../ring/idle.js';
 import { BusFrameBuilder, BusKind, MAX_BUS_FRAME_BYTES, decodeBusFrame, payloadsOf, type BusEntry, type BusFrame } from './bus-frame.js';
@@ -24,6 +24,8 @@ export interface BridgeCounters {
   inflightFrames: number;
   /** Engine-logic entries taken over from a consumer that died (XAUTOCLAIM). */
   claimed: number;
+  /** Engine-logic messages their actor can never take (too large for its mailbox, or it stopped for good): logged and skipped. */
+  undeliverable: number;
 }
 
 export interface BridgeEvents {
@@ -59,7 +61,7 @@ interface Outgoing {
  * In: its engine-logic consumer and market-data subscription deliver into the local actors' rings.
  */
 export class Bridge {
-  private readonly counters = { elSent: 0, elReceived: 0, mdSent: 0, mdReceived: 0, mdDropped: 0, rejected: 0 };
+  private readonly counters = { elSent: 0, elReceived: 0, mdSent: 0, mdReceived: 0, mdDropped: 0, rejected: 0, undeliverable: 0 };
   private readonly keys;
   private readonly el: Redis | Cluster;
   private readonly elRead: Redis | Cluster;
@@ -343,12 +345,17 @@ export class Bridge {
       let end = from + 1;
       while (end < to && frame.entries[end]!.kind === BusKind.Send && frame.entries[end]!.address === m.address) end++;
       const source = payloadsOf(frame);
-      const n = ep.sendPayloads(peer, source, from, end - from);
+      let n: number;
+      try {
+        n = ep.sendPayloads(peer, source, from, end - from);
+      } catch (err) {
+        return this.undeliverable(m, err);
+      }
       if (n > 0) {
         this.counters.elReceived += n;
         return n;
       }
-      return this.sendWhenRoom(peer, source, from, end - from); // its bytes live in the frame, not in a ring
+      return this.sendWhenRoom(peer, m, source, from, end - from); // its bytes live in the frame, not in a ring
     }
     this.counters.elReceived++;
     if (m.kind === BusKind.Ask) {
@@ -364,15 +371,31 @@ export class Bridge {
   }
 
   /** Waits until the actor's ring takes at least the first of the run; returns how many it took. */
-  private async sendWhenRoom(peer: Peer, source: PayloadSource, from: number, count: number): Promise<number> {
+  private async sendWhenRoom(peer: Peer, first: BusEntry, source: PayloadSource, from: number, count: number): Promise<number> {
     for (;;) {
       await peer.mailbox.messages.waitForSpace(1000);
-      const n = this.endpoint.sendPayloads(peer, source, from, count);
+      let n: number;
+      try {
+        n = this.endpoint.sendPayloads(peer, source, from, count);
+      } catch (err) {
+        return this.undeliverable(first, err);
+      }
       if (n > 0) {
         this.counters.elReceived += n;
         return n;
       }
     }
+  }
+
+  /**
+   * A message its actor can never take (larger than its mailbox allows, or the actor stopped for
+   * good): reported and counted, and the stream goes on past it.
+   */
+  private undeliverable(m: BusEntry, err: unknown): number {
+    if (!(err instanceof MessageTooLarge || err instanceof ActorStopped)) throw err;
+    this.counters.undeliverable++;
+    this.events.event('undeliverable', { actor: m.address, kind: m.kind }, serializeError(err));
+    return 1;
   }
 
   /** Queues the answer to an ask from `host` (its bytes are copied into the frame now). */
@@ -398,7 +421,7 @@ export class Bridge {
       while (end < list.length && list[end]!.kind === BusKind.Publish && list[end]!.address === topic) end++;
       if (list[i]!.kind === BusKind.Publish) {
         this.counters.mdReceived += end - i;
-        // A local subscriber whose mailbox is full loses what did not fit: counted there (overflows) and here.
+        // A local subscriber whose mailbox is full (or too small) loses what did not fit: counted there (overflows) and here.
         this.counters.mdDropped += this.endpoint.publishPayloads(topic, source, i, end - i, true);
       }
       i = end;
