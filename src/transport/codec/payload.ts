@@ -51,7 +51,6 @@ export class PayloadDecoder {
   private readonly unpackr = new Packr({ useRecords: false, moreTypes: false });
   private readonly views: BufferViews;
   private readonly readers = new Map<number, RecordReader<RecordFields>>();
-  private readonly range = { start: 0, end: 0 };
 
   constructor(readonly buffer: ArrayBufferLike) {
     this.views = viewsOf(buffer);
@@ -69,13 +68,10 @@ export class PayloadDecoder {
     if (enc === Encoding.Msgpack) {
       let value: unknown;
       try {
-        if (compressed) value = this.unpackr.unpack(inflate(this.payloadView(h)));
-        else {
-          // In place, from the whole block: msgpackr keeps its DataView on the source, so no view is made per message.
-          this.range.start = h.payloadByte;
-          this.range.end = h.payloadByte + h.payloadBytes;
-          value = this.unpackr.unpack(this.views.u8, this.range);
-        }
+        // A view of the payload alone: msgpackr's fast paths for small messages key on its length
+        // (unpacking in place from the whole block with start/end measured 30x slower).
+        const bytes = this.payloadView(h);
+        value = this.unpackr.unpack(compressed ? inflate(bytes) : bytes);
       } catch (err) {
         if (err instanceof FrameError) throw err;
         throw new FrameError(`msgpack payload does not decode: ${(err as Error).message}`);
