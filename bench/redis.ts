@@ -141,7 +141,7 @@ async function latency(encode: (i: number, t: number) => Buffer, stampOf: (frame
 const rawLat = await latency((i, t) => packr.pack({ ...tick(i), t }), (f) => (packr.unpack(f) as { t: number }).t);
 const busLat = await latency(
   (i, t) => frameOf(i, [msg(i, t)]),
-  (f) => (packr.unpack(decodeBusFrame(f).entries[0]!.payload) as { t: number }).t,
+  (f) => (packr.unpack(decodeBusFrame(f).payload(0)) as { t: number }).t,
 );
 
 // Through two systems: host-a here, host-b in its own process; actor -> bridge -> Redis -> bridge -> actor.

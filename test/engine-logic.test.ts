@@ -41,7 +41,7 @@ function consume(redis: Redis, consumer: string, claimIdleMs?: number, dedupeWin
     redis,
     options(consumer, claimIdleMs, dedupeWindow),
     (frame, from, to) => {
-      for (const m of frame.entries.slice(from, to)) see((packr.unpack(m.payload) as { seq: number }).seq);
+      for (let i = from; i < to; i++) see((packr.unpack(frame.payload(i)) as { seq: number }).seq);
       return to - from;
     },
     (_id, err) => rejected.push(err.message),

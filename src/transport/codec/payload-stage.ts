@@ -1,9 +1,11 @@
+import { copyBytes } from './copy-bytes.js';
 import type { PayloadEncoder } from './payload.js';
 
 /** Encoded payloads by index, for writing as one run of frames: a stage of values, or the messages of a bus frame. */
 export interface PayloadSource {
   payloadBytes(i: number): number;
-  payload(i: number): Uint8Array;
+  /** Copies payload `i` to `dst` at `at`. */
+  copyPayload(i: number, dst: Uint8Array, at: number): void;
   encoding(i: number): number;
   flags(i: number): number;
 }
@@ -43,8 +45,8 @@ export class PayloadStage implements PayloadSource {
     this.used += bytes.length;
   }
 
-  payload(i: number): Uint8Array {
-    return this.buffer.subarray(this.starts[i]!, this.starts[i]! + this.lengths[i]!);
+  copyPayload(i: number, dst: Uint8Array, at: number): void {
+    copyBytes(this.buffer, this.starts[i]!, dst, at, this.lengths[i]!);
   }
 
   payloadBytes(i: number): number {

@@ -1,5 +1,6 @@
 import { Ring } from '../ring/ring.js';
 import { Encoding, frameBytesOf, framePayloadByte, frameTopicByte, writeHeader } from './frame.js';
+import { copyBytes } from './copy-bytes.js';
 import type { PayloadSource } from './payload-stage.js';
 import type { RecordFields, RecordType, RecordValues } from './records.js';
 
@@ -16,20 +17,25 @@ export interface FrameSpec {
   topic: Uint8Array | undefined;
   encoding: number;
   flags: number;
-  /** The encoded payload (undefined for a record, or for an empty payload). */
+  /** The encoded payload (undefined for a record, for an empty payload, or when it comes from `source`). */
   payload: Uint8Array | undefined;
+  /** Or: payload `sourceIndex` of `source`, copied from where it lies. */
+  source: PayloadSource | undefined;
+  sourceIndex: number;
   /** A record written straight into the ring (encoding Record). */
   record: RecordType<RecordFields> | undefined;
   values: RecordValues<RecordFields> | undefined;
 }
 
 export function emptySpec(): FrameSpec {
-  return { kind: 0, corr: 0, from: 0, sentAt: 0, topic: undefined, encoding: Encoding.None, flags: 0, payload: undefined, record: undefined, values: undefined };
+  return { kind: 0, corr: 0, from: 0, sentAt: 0, topic: undefined, encoding: Encoding.None, flags: 0, payload: undefined, source: undefined, sourceIndex: 0, record: undefined, values: undefined };
 }
 
 /** The payload bytes of a spec. */
 export function specPayloadBytes(spec: FrameSpec): number {
-  return spec.record !== undefined ? spec.record.payloadBytes : spec.payload === undefined ? 0 : spec.payload.length;
+  if (spec.record !== undefined) return spec.record.payloadBytes;
+  if (spec.source !== undefined) return spec.source.payloadBytes(spec.sourceIndex);
+  return spec.payload === undefined ? 0 : spec.payload.length;
 }
 
 /** The bytes of the frame a spec describes (the ring record around it adds its own header). */
@@ -42,10 +48,11 @@ export function writeFrameAt(ring: Ring, frameByte: number, spec: FrameSpec): vo
   const topicBytes = spec.topic === undefined ? 0 : spec.topic.length;
   const payloadBytes = specPayloadBytes(spec);
   writeHeader(ring.views.dv, frameByte, spec.kind, spec.flags, spec.encoding, payloadBytes, spec.corr, spec.from, topicBytes, spec.sentAt);
-  if (spec.topic !== undefined) ring.u8.set(spec.topic, frameTopicByte(frameByte));
+  if (spec.topic !== undefined) copyBytes(spec.topic, 0, ring.u8, frameTopicByte(frameByte), topicBytes);
   const at = framePayloadByte(frameByte, topicBytes);
   if (spec.record !== undefined) spec.record.write(ring.views, at, spec.values!);
-  else if (payloadBytes > 0) ring.u8.set(spec.payload!, at);
+  else if (spec.source !== undefined) spec.source.copyPayload(spec.sourceIndex, ring.u8, at);
+  else if (payloadBytes > 0) copyBytes(spec.payload!, 0, ring.u8, at, payloadBytes);
 }
 
 /**
@@ -101,8 +108,9 @@ export function writePayloadRun(ring: Ring, spec: FrameSpec, stage: PayloadSourc
   if (first < 0) return 0;
   let record = first;
   let firstBytes = 0;
+  spec.source = stage;
   for (let i = 0; i < count; i++) {
-    spec.payload = stage.payload(from + i);
+    spec.sourceIndex = from + i;
     spec.encoding = stage.encoding(from + i);
     spec.flags = stage.flags(from + i);
     const frameBytes = specFrameBytes(spec);
@@ -112,5 +120,6 @@ export function writePayloadRun(ring: Ring, spec: FrameSpec, stage: PayloadSourc
     record = ring.nextRecord(record, frameBytes);
   }
   ring.publishRun(first, firstBytes);
+  spec.source = undefined;
   return count;
 }

@@ -7,7 +7,7 @@ import { BRIDGE_ID, Kind, serializeError, type PeerEntry, type SerializedError, 
 import { STAT_ASKS_SENT, STAT_RECEIVED, STAT_REPLIES } from '../ring/layout.js';
 import type { Mailbox } from '../ring/mailbox.js';
 import { AskTable, type AskWaiter } from './asks.js';
-import { Directory, type Peer } from './directory.js';
+import { Directory, type Peer, type Route } from './directory.js';
 import { nowMs, Outbox, type Payload } from './outbox.js';
 
 export type { Peer } from './directory.js';
@@ -186,12 +186,16 @@ export class Endpoint {
    * `exceptSelf`: not to this endpoint (a bridge delivering what came from another host).
    */
   publish(topic: string, value: unknown, exceptSelf = false): boolean {
-    return this.directory.route(topic).targets.length === 0 || this.publishPayload(topic, this.out.encode(value), exceptSelf);
+    const route = this.directory.route(topic);
+    return route.targets.length === 0 || this.publishTo(route, this.out.encode(value), exceptSelf);
   }
 
   /** Publishes a payload encoded elsewhere (another host's) as it is, like `publish`. */
   publishPayload(topic: string, payload: Payload, exceptSelf = false): boolean {
-    const route = this.directory.route(topic);
+    return this.publishTo(this.directory.route(topic), payload, exceptSelf);
+  }
+
+  private publishTo(route: Route, payload: Payload, exceptSelf: boolean): boolean {
     let all = true;
     for (const target of route.targets) {
       if (exceptSelf && target.id === this.id) continue;

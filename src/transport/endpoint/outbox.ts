@@ -121,9 +121,9 @@ export class Outbox {
     while (written < count) {
       let n = 0;
       let bytes = 0;
+      spec.source = source;
       while (written + n < count) {
-        const i = from + written + n;
-        spec.payload = source.payload(i);
+        spec.sourceIndex = from + written + n;
         const frameBytes = specFrameBytes(spec);
         if (frameBytes > ring.maxPayload) {
           if (written + n === 0) throw new MessageTooLarge(target.name, frameBytes, ring.maxPayload);
@@ -145,7 +145,7 @@ export class Outbox {
       written += n;
       target.mailbox.doorbell.ring();
     }
-    spec.payload = undefined;
+    spec.source = undefined;
     return written;
   }
 
@@ -194,6 +194,7 @@ export class Outbox {
     spec.encoding = payload.encoding;
     spec.flags = payload.flags;
     spec.payload = payload.bytes;
+    spec.source = undefined;
     spec.record = undefined;
     spec.values = undefined;
     return spec;

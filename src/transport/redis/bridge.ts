@@ -5,7 +5,7 @@ import type { Endpoint, Payload, PayloadSource, Peer } from '../endpoint/endpoin
 import { ActorStopped, DualbusError, FrameError, MessageTooLarge } from '../errors.js';
 import { Kind, serializeError, type SerializedError } from '../protocol.js';
 import { createIdle, type IdleStrategy } from '../ring/idle.js';
-import { BusFrameBuilder, BusKind, MAX_BUS_FRAME_BYTES, decodeBusFrame, payloadsOf, type BusEntry, type BusFrame } from './bus-frame.js';
+import { BusFrameBuilder, BusKind, MAX_BUS_FRAME_BYTES, decodeBusFrame, type BusEntry, type BusFrame } from './bus-frame.js';
 import { BusDirectory } from './bus-directory.js';
 import { busKeys, connectRedis, type ResolvedBusOptions } from './config.js';
 import { EngineLogicConsumer, appendFrame } from './engine-logic.js';
@@ -82,7 +82,7 @@ export class Bridge {
   private readonly elQueues = new Map<string, Array<{ frame: Buffer; count: number }>>();
   private readonly elBusy = new Set<string>();
   private readonly idle: IdleStrategy;
-  /** The bridge's whole mailbox block as a Buffer: messages are copied out of it with no view made per message. */
+  /** The bridge's whole mailbox block: messages are copied out of it with no view made per message. */
   private readonly block: Buffer;
   /** The address of the last message read from the ring, and its text. */
   private readonly lastAddress = { bytes: Buffer.alloc(256), length: -1, text: '' };
@@ -334,7 +334,7 @@ export class Bridge {
     if (m.kind === BusKind.Reply || m.kind === BusKind.ReplyError) {
       this.counters.elReceived++;
       // The payload is a view into the frame: written now, or copied if the asker's reply ring is full.
-      ep.replyPayload(m.from, m.corr, m.kind, { encoding: m.encoding, flags: m.flags, bytes: m.payload });
+      ep.replyPayload(m.from, m.corr, m.kind, { encoding: m.encoding, flags: m.flags, bytes: frame.payload(from) });
       return 1;
     }
     const peer = this.hosts.localPeer(m.address);
@@ -344,10 +344,9 @@ export class Bridge {
     if (m.kind === BusKind.Send) {
       let end = from + 1;
       while (end < to && frame.entries[end]!.kind === BusKind.Send && frame.entries[end]!.address === m.address) end++;
-      const source = payloadsOf(frame);
       let n: number;
       try {
-        n = ep.sendPayloads(peer, source, from, end - from);
+        n = ep.sendPayloads(peer, frame, from, end - from);
       } catch (err) {
         return this.undeliverable(m, err);
       }
@@ -355,12 +354,12 @@ export class Bridge {
         this.counters.elReceived += n;
         return n;
       }
-      return this.sendWhenRoom(peer, m, source, from, end - from); // its bytes live in the frame, not in a ring
+      return this.sendWhenRoom(peer, m, frame, from, end - from); // its bytes live in the frame, not in a ring
     }
     this.counters.elReceived++;
     if (m.kind === BusKind.Ask) {
       const origin = frame.origin;
-      ep.askPayload(peer, () => ({ encoding: m.encoding, flags: m.flags, bytes: m.payload }), REMOTE_ASK_TIMEOUT_MS, {
+      ep.askPayload(peer, () => ({ encoding: m.encoding, flags: m.flags, bytes: frame.payload(from) }), REMOTE_ASK_TIMEOUT_MS, {
         answered: (h) => this.answer(origin, m, h.kind as BusKind, ep.payloadOf(h)),
         failed: (err) => this.answer(origin, m, BusKind.ReplyError, ep.encode(serializeError(err))),
       });
@@ -414,7 +413,6 @@ export class Bridge {
     }
     // Consecutive publishes on one topic go to each subscriber as one run (one claim).
     const list = frame.entries;
-    const source = payloadsOf(frame);
     for (let i = 0; i < list.length; ) {
       const topic = list[i]!.address;
       let end = i + 1;
@@ -422,7 +420,7 @@ export class Bridge {
       if (list[i]!.kind === BusKind.Publish) {
         this.counters.mdReceived += end - i;
         // A local subscriber whose mailbox is full (or too small) loses what did not fit: counted there (overflows) and here.
-        this.counters.mdDropped += this.endpoint.publishPayloads(topic, source, i, end - i, true);
+        this.counters.mdDropped += this.endpoint.publishPayloads(topic, frame, i, end - i, true);
       }
       i = end;
     }

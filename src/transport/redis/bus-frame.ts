@@ -2,6 +2,7 @@ import { crc32 } from 'node:zlib';
 import { uncompressSync } from 'lz4-napi';
 import { DEFAULT_COMPRESS_ABOVE, compressIfSmaller } from '../codec/compress.js';
 import { payloadProblem } from '../codec/frame.js';
+import { copyBytes } from '../codec/copy-bytes.js';
 import type { PayloadSource } from '../codec/payload-stage.js';
 import { FrameError } from '../errors.js';
 
@@ -43,7 +44,7 @@ export const BusKind = { Send: 1, Ask: 2, Reply: 3, ReplyError: 4, Publish: 5 } 
 export type BusKind = (typeof BusKind)[keyof typeof BusKind];
 const MAX_KIND = 5;
 
-/** One message of a bus frame, as read: its payload is a view into the frame. */
+/** One message of a bus frame, as read. Its payload lies in the frame's body. */
 export interface BusEntry {
   kind: BusKind;
   /** The target actor (send, ask) or the topic (publish); empty for a reply. */
@@ -53,26 +54,43 @@ export interface BusEntry {
   corr: number;
   encoding: number;
   flags: number;
-  payload: Uint8Array;
+  payloadAt: number;
+  payloadBytes: number;
   seq: number;
 }
 
-export interface BusFrame {
-  /** The host that sent the frame, and its process (a restarted host numbers from 1 again). */
-  origin: string;
-  pid: number;
-  entries: BusEntry[];
-}
+/** A bus frame as read: its messages, whose payloads lie in `body`; also their source for runs into a ring. */
+export class BusFrame implements PayloadSource {
+  constructor(
+    /** The host that sent the frame, and its process (a restarted host numbers from 1 again). */
+    readonly origin: string,
+    readonly pid: number,
+    readonly entries: BusEntry[],
+    readonly body: Uint8Array,
+  ) {}
 
-/** The payloads of a frame's entries, to write a run of them into a ring with one claim. */
-export function payloadsOf(frame: BusFrame): PayloadSource {
-  const e = frame.entries;
-  return {
-    payloadBytes: (i) => e[i]!.payload.length,
-    payload: (i) => e[i]!.payload,
-    encoding: (i) => e[i]!.encoding,
-    flags: (i) => e[i]!.flags,
-  };
+  /** Message `i`'s payload, in place (a view into the frame). */
+  payload(i: number): Uint8Array {
+    const e = this.entries[i]!;
+    return this.body.subarray(e.payloadAt, e.payloadAt + e.payloadBytes);
+  }
+
+  payloadBytes(i: number): number {
+    return this.entries[i]!.payloadBytes;
+  }
+
+  copyPayload(i: number, dst: Uint8Array, at: number): void {
+    const e = this.entries[i]!;
+    copyBytes(this.body, e.payloadAt, dst, at, e.payloadBytes);
+  }
+
+  encoding(i: number): number {
+    return this.entries[i]!.encoding;
+  }
+
+  flags(i: number): number {
+    return this.entries[i]!.flags;
+  }
 }
 
 /**
@@ -120,18 +138,18 @@ export class BusFrameBuilder {
   /** Appends one message; `address` and `payload` are copied now (they may be views into a ring). */
   add(kind: BusKind, address: Uint8Array, from: number, corr: number, encoding: number, flags: number, payload: Uint8Array): void {
     const at = this.entry(kind, address.length, from, corr, encoding, flags, payload.length);
-    this.buf.set(address, at);
-    this.buf.set(payload, at + address.length);
+    copyBytes(address, 0, this.buf, at, address.length);
+    copyBytes(payload, 0, this.buf, at + address.length, payload.length);
   }
 
   /**
-   * Appends one message whose address and payload lie in `src` (a Buffer over a ring's whole
-   * block): copied now, with no view made per message.
+   * Appends one message whose address and payload lie in `src` (a ring's whole block): copied now,
+   * with no view made per message.
    */
-  addFrom(kind: BusKind, src: Buffer, addressAt: number, addressBytes: number, from: number, corr: number, encoding: number, flags: number, payloadAt: number, payloadBytes: number): void {
+  addFrom(kind: BusKind, src: Uint8Array, addressAt: number, addressBytes: number, from: number, corr: number, encoding: number, flags: number, payloadAt: number, payloadBytes: number): void {
     const at = this.entry(kind, addressBytes, from, corr, encoding, flags, payloadBytes);
-    src.copy(this.buf, at, addressAt, addressAt + addressBytes);
-    src.copy(this.buf, at + addressBytes, payloadAt, payloadAt + payloadBytes);
+    copyBytes(src, addressAt, this.buf, at, addressBytes);
+    copyBytes(src, payloadAt, this.buf, at + addressBytes, payloadBytes);
   }
 
   /** Writes an entry header and makes room for its address and payload; returns where the address goes. */
@@ -244,11 +262,11 @@ function readBody(body: Buffer, count: number): BusFrame {
     if (at + bytes > body.length) throw new FrameError(`bus frame body ends inside ${what} (needs ${at + bytes} bytes, has ${body.length})`);
   };
   need(0, 2, 'its origin');
-  const originBytes = body.readUInt16LE(0);
+  const originBytes = u16(body, 0);
   need(2, originBytes + 12, 'its origin');
   const origin = body.toString('utf8', 2, 2 + originBytes);
   if (origin === '') throw new FrameError('bus frame has an empty origin');
-  const pid = body.readUInt32LE(2 + originBytes);
+  const pid = u32(body, 2 + originBytes);
   const firstSeq = body.readDoubleLE(6 + originBytes);
   if (!Number.isSafeInteger(firstSeq) || firstSeq < 0) throw new FrameError(`bus frame first sequence number ${firstSeq} is not a safe integer >= 0`);
   let at = 14 + originBytes;
@@ -261,30 +279,31 @@ function readBody(body: Buffer, count: number): BusFrame {
     need(at, ENTRY_HEADER_BYTES, `the header of entry ${i}`);
     const kind = body[at]!;
     if (kind < 1 || kind > MAX_KIND) throw new FrameError(`bus frame entry ${i} has unknown kind ${kind}`);
-    const addressBytes = body.readUInt16LE(at + 6);
-    const payloadBytes = body.readUInt32LE(at + 12);
-    need(at + ENTRY_HEADER_BYTES, addressBytes + payloadBytes, `entry ${i}`);
-    const problem = payloadProblem(body[at + 1]!, body[at + 2]!);
+    const encoding = body[at + 1]!;
+    const flags = body[at + 2]!;
+    const problem = payloadProblem(encoding, flags);
     if (problem !== undefined) throw new FrameError(`bus frame entry ${i}: ${problem}`);
+    const addressBytes = u16(body, at + 6);
+    const payloadBytes = u32(body, at + 12);
+    need(at + ENTRY_HEADER_BYTES, addressBytes + payloadBytes, `entry ${i}`);
     const start = at + ENTRY_HEADER_BYTES;
     const payloadAt = start + addressBytes;
     if (addressBytes !== addressBytesBefore || !sameBytes(body, addressAt, start, addressBytes)) address = body.toString('utf8', start, payloadAt);
     addressAt = start;
     addressBytesBefore = addressBytes;
-    entries[i] = {
-      kind: kind as BusKind,
-      encoding: body[at + 1]!,
-      flags: body[at + 2]!,
-      from: body.readUInt16LE(at + 4),
-      corr: body.readUInt32LE(at + 8),
-      address,
-      payload: body.subarray(payloadAt, payloadAt + payloadBytes),
-      seq: firstSeq + i,
-    };
+    entries[i] = { kind: kind as BusKind, encoding, flags, from: u16(body, at + 4), corr: u32(body, at + 8), address, payloadAt, payloadBytes, seq: firstSeq + i };
     at = payloadAt + payloadBytes;
   }
   if (at !== body.length) throw new FrameError(`bus frame body has ${body.length - at} stray bytes after its ${count} entries`);
-  return { origin, pid, entries };
+  return new BusFrame(origin, pid, entries, body);
+}
+
+function u16(b: Uint8Array, at: number): number {
+  return b[at]! | (b[at + 1]! << 8);
+}
+
+function u32(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
 }
 
 function sameBytes(b: Buffer, x: number, y: number, length: number): boolean {

@@ -1,0 +1,11 @@
+/**
+ * Copies `n` bytes from `src` at `srcAt` to `dst` at `dstAt`. Short runs (most payloads and every
+ * address) are copied by a loop, which makes no view; long ones by TypedArray.set on a view.
+ */
+export function copyBytes(src: Uint8Array, srcAt: number, dst: Uint8Array, dstAt: number, n: number): void {
+  if (n <= 64) {
+    for (let k = 0; k < n; k++) dst[dstAt + k] = src[srcAt + k]!;
+    return;
+  }
+  dst.set(src.subarray(srcAt, srcAt + n), dstAt);
+}
