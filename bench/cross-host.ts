@@ -14,7 +14,7 @@ const here = (p: string) => new URL(p, import.meta.url);
 const quick = process.env.BENCH_QUICK === '1';
 const N_EL = quick ? 200_000 : 1_000_000;
 const N_MD = quick ? 400_000 : 2_000_000;
-const N_RAW = quick ? 50_000 : 200_000;
+const N_RAW = quick ? 50_000 : 500_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => process.stderr.write(`${s}\n`);
 

@@ -44,7 +44,7 @@ export const BUS_DEFAULTS = Object.freeze({
   streamTtlMs: 3_600_000,
   claimIdleMs: 5_000,
   maxInflightFrames: 64,
-  batchMax: 256,
+  batchMax: 1024,
   startTimeoutMs: 10_000,
 });
 
