@@ -16,7 +16,7 @@ const quick = process.env.BENCH_QUICK === '1';
 const N_LAT = quick ? 3_000 : 20_000;
 const N_RPC = quick ? 2_000 : 10_000;
 const N_REC = quick ? 300_000 : 3_000_000;
-const N_OBJ = quick ? 100_000 : 1_000_000;
+const N_OBJ = quick ? 120_000 : 1_200_000;
 type Pct = { p50: number; p99: number; p999: number };
 const rows: Record<string, Record<string, number | Pct | null>> = {};
 const put = (impl: string, metric: string, v: number | Pct | null) => ((rows[impl] ??= {})[metric] = v);
@@ -73,6 +73,24 @@ async function ringbufBench(): Promise<void> {
   await Promise.all([c.terminate(), p.terminate()]);
 }
 
+/** A producer and a consumer thread on a raw ring (a baseline module), n messages; msg/s. */
+async function rawPair(module: string, n: number, data: Record<string, unknown>, bytes: number): Promise<number> {
+  const sab = new SharedArrayBuffer(128 + bytes);
+  const c = new Worker(here(module), { workerData: { role: 'consumer', sab, n, ...data } });
+  const p = new Worker(here(module), { workerData: { role: 'producer', sab, n, ...data } });
+  const { ms } = await new Promise<{ ms: number }>((r) => c.once('message', r));
+  await Promise.all([c.terminate(), p.terminate()]);
+  return n / (ms / 1000);
+}
+
+async function rawRingBench(): Promise<void> {
+  // The same records without dualbus: the ceiling.
+  put('raw SPSC ring', 'recordsPerSec1', await rawPair('./baselines/spsc-peer.js', N_REC * 4, { slots: 1 << 15 }, 32 << 15));
+  // Objects over a raw byte ring: plain msgpack (dualbus's codec) against msgpackr shared structures.
+  put('raw ring + msgpack', 'objectsPerSec1', await rawPair('./baselines/objects-peer.js', N_OBJ, { shared: false }, 1 << 20));
+  put('raw ring + shared structures', 'objectsPerSec1', await rawPair('./baselines/objects-peer.js', N_OBJ, { shared: true }, 1 << 20));
+}
+
 // ------------------------------------------------------------------ dualbus
 const silent = pino({ level: 'silent' });
 // Nothing fails here: no standby workers loading in the background while the 2 cores measure.
@@ -82,11 +100,21 @@ async function until(probe: () => boolean): Promise<void> {
   while (!probe()) await new Promise((r) => setTimeout(r, 5));
 }
 
-async function throughput(system: System, wait: 'spin' | 'block' | 'async', producers: number, record: boolean, n: number): Promise<number> {
-  const sink = await system.spawn(`sink-${producers}-${record}`, here('./actors/sink.js'), { wait, mailboxBytes: 1 << 22, ...NO_STANDBY });
+interface Flow {
+  producers: number;
+  record: boolean;
+  /** Messages per ring claim (1: one send per message). */
+  batch: number;
+  n: number;
+}
+
+/** msg/s through `producers` actors to one sink, and the CPU this process spent per message (all threads). */
+async function throughput(system: System, wait: 'spin' | 'block' | 'async', f: Flow): Promise<{ perSec: number; cpuNs: number }> {
+  const tag = `${f.producers}-${f.record}-${f.batch}`;
+  const sink = await system.spawn(`sink-${tag}`, here('./actors/sink.js'), { wait, mailboxBytes: 1 << 22, ...NO_STANDBY });
   const floods = [];
-  for (let i = 0; i < producers; i++) floods.push(await system.spawn(`flood-${producers}-${record}-${i}`, here('./actors/flood.js'), { wait, ...NO_STANDBY }));
-  sink.send({ type: 'expect', total: n });
+  for (let i = 0; i < f.producers; i++) floods.push(await system.spawn(`flood-${tag}-${i}`, here('./actors/flood.js'), { wait, ...NO_STANDBY }));
+  sink.send({ type: 'expect', total: f.n });
   const done = new Promise<{ ms: number }>((r) => {
     const off = system.subscribe('bench.done', (m) => {
       off();
@@ -94,12 +122,25 @@ async function throughput(system: System, wait: 'spin' | 'block' | 'async', prod
     });
   });
   await new Promise((r) => setTimeout(r, 50));
-  for (const f of floods) f.send({ n: n / producers, to: sink.name, record });
+  const cpu0 = process.cpuUsage();
+  for (const fl of floods) fl.send({ n: f.n / f.producers, to: sink.name, record: f.record, batch: f.batch });
   const { ms } = await done;
-  for (const f of floods) await system.stop(f.name);
+  const cpu = process.cpuUsage(cpu0);
+  for (const fl of floods) await system.stop(fl.name);
   await system.stop(sink.name);
-  return n / (ms / 1000);
+  return { perSec: f.n / (ms / 1000), cpuNs: Math.round(((cpu.user + cpu.system) * 1000) / f.n) };
 }
+
+/** The flows of the throughput rows: [metric, flow]. Counts divide by 3 for the three-producer ones. */
+const FLOWS: Array<[string, Flow]> = [
+  ['recordsPerSec1', { producers: 1, record: true, batch: 1, n: N_REC }],
+  ['recordsPerSec1Batched', { producers: 1, record: true, batch: 64, n: N_REC }],
+  ['recordsPerSec3', { producers: 3, record: true, batch: 1, n: N_REC }],
+  ['recordsPerSec3Batched', { producers: 3, record: true, batch: 64, n: N_REC }],
+  ['objectsPerSec1', { producers: 1, record: false, batch: 1, n: N_OBJ }],
+  ['objectsPerSec1Batched', { producers: 1, record: false, batch: 64, n: N_OBJ }],
+  ['objectsPerSec3', { producers: 3, record: false, batch: 1, n: N_OBJ }],
+];
 
 async function dualbusBench(wait: 'spin' | 'block' | 'async'): Promise<void> {
   const impl = `dualbus ${wait}`;
@@ -125,11 +166,17 @@ async function dualbusBench(wait: 'spin' | 'block' | 'async'): Promise<void> {
   put(impl, 'oneWayHostUs', (await sink.ask({ type: 'result?' })) as Pct);
   await system.stop('lat');
 
-  put(impl, 'recordsPerSec1', await throughput(system, wait, 1, true, N_REC));
-  put(impl, 'recordsPerSec3', await throughput(system, wait, 3, true, N_REC));
-  put(impl, 'objectsPerSec1', await throughput(system, wait, 1, false, N_OBJ));
-  put(impl, 'objectsPerSec3', await throughput(system, wait, 3, false, N_OBJ));
   await system.shutdown();
+  // Throughput with the default configuration (every 16th message stamped for the latency
+  // histogram; the latency runs above stamp every one).
+  const flows = await createSystem({ name: 'bench-flows', logger: silent });
+  for (const [metric, flow] of FLOWS) {
+    if (flow.batch > 1 && process.env.BENCH_NO_BATCH === '1') continue; // measuring a build without batch sends
+    const r = await throughput(flows, wait, flow);
+    put(impl, metric, r.perSec);
+    put(impl, `${metric}CpuNs`, r.cpuNs);
+  }
+  await flows.shutdown();
 }
 
 async function idleCpu(wait: 'block' | 'async'): Promise<void> {
@@ -153,6 +200,7 @@ const steps: Array<[string, () => Promise<void>]> = [
   ['comlink', comlinkBench],
   ['piscina', piscinaBench],
   ['ringbuf.js', ringbufBench],
+  ['raw rings', rawRingBench],
   ['dualbus spin', () => dualbusBench('spin')],
   ['dualbus block', () => dualbusBench('block')],
   ['dualbus async', () => dualbusBench('async')],
@@ -166,21 +214,29 @@ for (const [name, step] of steps) {
 }
 
 const fmtRate = (v: unknown) => (typeof v === 'number' ? `${(v / 1e6).toFixed(2)} M/s` : '');
+/** A rate, with the CPU per message beside it where the run measured it. */
+const fmtRateCpu = (metric: string) => (v: unknown, impl?: string) => {
+  const cpu = impl === undefined ? undefined : rows[impl]?.[`${metric}CpuNs`];
+  return fmtRate(v) + (typeof cpu === 'number' ? ` (${cpu})` : '');
+};
 const fmtPct = (v: unknown) => (v && typeof v === 'object' ? `${(v as Pct).p50} / ${(v as Pct).p99} / ${(v as Pct).p999}` : '');
-const metrics: Array<[string, string, (v: unknown) => string]> = [
+const metrics: Array<[string, string, (v: unknown, impl?: string) => string]> = [
   ['oneWayActorUs', 'one-way actor->actor µs p50/p99/p99.9', fmtPct],
   ['oneWayHostUs', 'one-way host->actor µs p50/p99/p99.9', fmtPct],
   ['askRoundTripUs', 'ask round trip (actor) µs p50/p99/p99.9', fmtPct],
   ['hostAskRoundTripUs', 'ask round trip (host, spin) µs', fmtPct],
-  ['recordsPerSec1', 'records, 1 producer', fmtRate],
-  ['recordsPerSec3', 'records, 3 producers', fmtRate],
-  ['objectsPerSec1', 'msgpack objects, 1 producer', fmtRate],
-  ['objectsPerSec3', 'msgpack objects, 3 producers', fmtRate],
+  ['recordsPerSec1', 'records, 1 producer (CPU ns/msg)', fmtRateCpu('recordsPerSec1')],
+  ['recordsPerSec1Batched', 'records, 1 producer, batches of 64', fmtRateCpu('recordsPerSec1Batched')],
+  ['recordsPerSec3', 'records, 3 producers', fmtRateCpu('recordsPerSec3')],
+  ['recordsPerSec3Batched', 'records, 3 producers, batches of 64', fmtRateCpu('recordsPerSec3Batched')],
+  ['objectsPerSec1', 'msgpack objects, 1 producer', fmtRateCpu('objectsPerSec1')],
+  ['objectsPerSec1Batched', 'msgpack objects, 1 producer, batches of 64', fmtRateCpu('objectsPerSec1Batched')],
+  ['objectsPerSec3', 'msgpack objects, 3 producers', fmtRateCpu('objectsPerSec3')],
   ['idleCpuPctOfCore13', '13 idle actors, % of one core', (v) => (typeof v === 'number' ? `${v}%` : '')],
 ];
 const impls = Object.keys(rows);
 const table = [['metric', ...impls]];
-for (const [key, label, fmt] of metrics) table.push([label, ...impls.map((i) => fmt(rows[i]![key]))]);
+for (const [key, label, fmt] of metrics) table.push([label, ...impls.map((i) => fmt(rows[i]![key], i))]);
 const width = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
 const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(width[i]!)).join(' | ')} |`;
 console.log(line(table[0]!));
@@ -195,8 +251,10 @@ const ratios = {
   oneWayVsPostMessage: (p50('postMessage', 'oneWayActorUs') ?? NaN) / (p50('dualbus spin', 'oneWayActorUs') ?? NaN),
   objectsVsPostMessage: Math.max(...['spin', 'block', 'async'].map((w) => num(`dualbus ${w}`, 'objectsPerSec1') ?? 0)) / (num('postMessage', 'objectsPerSec1') ?? NaN),
   objectsVsRingbuf: Math.max(...['spin', 'block', 'async'].map((w) => num(`dualbus ${w}`, 'objectsPerSec1') ?? 0)) / (num('ringbuf.js+msgpackr', 'objectsPerSec1') ?? NaN),
+  batchedRecordsShareOfRawSpsc: Math.max(...['spin', 'block', 'async'].map((w) => num(`dualbus ${w}`, 'recordsPerSec1Batched') ?? 0)) / (num('raw SPSC ring', 'recordsPerSec1') ?? NaN),
+  sharedStructuresVsPlainMsgpack: (num('raw ring + shared structures', 'objectsPerSec1') ?? NaN) / (num('raw ring + msgpack', 'objectsPerSec1') ?? NaN),
 };
-console.log('\nratios (higher is better for dualbus):');
+console.log('\nratios (higher is better for dualbus; the last two are shares and the shared-structures experiment):');
 for (const [k, v] of Object.entries(ratios)) console.log(`  ${k}: ${v.toFixed(1)}x`);
 mkdirSync(here('../../bench/results'), { recursive: true });
 const out = here('../../bench/results/inhost.json');

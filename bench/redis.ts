@@ -1,13 +1,11 @@
 // The Redis bus building blocks against raw ioredis, on the same two redis-server processes in one
 // run: market-data fan-out (pub/sub and streams, one message per command vs one bus frame per
-// batch), the engine-logic stream with acknowledgements, and latency under low load.
+// batch), the engine-logic stream with acknowledgements, and latency under low load. (Whole
+// systems on two hosts: bench/cross-host.ts.)
 // Prints a table and writes bench/results/redis.json.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
-import { fork } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
-import { pino } from 'pino';
-import { createSystem } from 'dualbus';
 import { Redis } from 'ioredis';
 import { Packr } from 'msgpackr';
 import { BusKind, decodeBusFrame, encodeBusFrame, type BusMessage } from '../src/transport/redis/bus-frame.js';
@@ -144,34 +142,6 @@ const busLat = await latency(
   (f) => (packr.unpack(decodeBusFrame(f).payload(0)) as { t: number }).t,
 );
 
-// Through two systems: host-a here, host-b in its own process; actor -> bridge -> Redis -> bridge -> actor.
-async function acrossHosts(): Promise<{ sendsPerSec: number; publishesPerSec: number }> {
-  const b = fork(here('./bus-host.js'), [md.url, el.url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const next = (key: string) => new Promise<any>((resolve) => { const on = (m: any) => { if (m[key] !== undefined) { b.off('message', on); resolve(m[key]); } }; b.on('message', on); });
-  await next('ready');
-  const a = await createSystem({ name: 'host-a', logger: pino({ level: 'warn' }), bus: { marketData: md.url, engineLogic: el.url, cluster: 'bench', heartbeatMs: 100 } });
-  while (!a.actorNames().length && !(() => { try { a.ref('sink'); return true; } catch { return false; } })()) await sleep(20);
-  await sleep(500); // host-b's topic patterns reach host-a with the next heartbeats
-  const flood = await a.spawn('flood', here('./actors/flood.js'), { standby: false });
-  const publisher = await a.spawn('publisher', here('./actors/publisher.js'), { standby: false });
-  b.send({ expect: N_EL });
-  await sleep(100);
-  let done = next('done');
-  flood.send({ n: N_EL, to: 'sink', record: true });
-  const sends = (await done) as { ms: number; n: number };
-  b.send({ expect: N_EL, md: true });
-  await sleep(100);
-  done = next('done');
-  publisher.send({ n: N_EL, topic: 'bench.md.AAPL' });
-  const publishes = (await done) as { ms: number; n: number };
-  await a.shutdown();
-  b.send({ quit: true });
-  await new Promise((r) => b.once('exit', r));
-  return { sendsPerSec: sends.n / (sends.ms / 1000), publishesPerSec: publishes.n / (publishes.ms / 1000) };
-}
-const hosts = await acrossHosts();
-process.stderr.write(`across hosts: sends ${Math.round(hosts.sendsPerSec)} msg/s, publishes ${Math.round(hosts.publishesPerSec)} msg/s\n`);
-
 await md.stop();
 await el.stop();
 await elEverySec.stop();
@@ -182,8 +152,6 @@ const rows = [
   ['market data, streams (XADD MAXLEN ~, XREAD; reader in the same thread)', '', fmt(batchedStreams), `${(batchedStreams / rawPubsub).toFixed(1)}x`],
   ['engine logic, stream + group + XACK, appendfsync always', '', fmt(elRate), ''],
   ['engine logic, stream + group + XACK, appendfsync everysec', '', fmt(elRateEverySec), ''],
-  ['across hosts, actor -> actor sends (engine logic), two systems', '', fmt(hosts.sendsPerSec), ''],
-  ['across hosts, actor publishes -> subscribed actor (market data), two systems', '', fmt(hosts.publishesPerSec), `${(hosts.publishesPerSec / rawPubsub).toFixed(1)}x`],
   ['publish -> subscriber µs p50/p99 (low load)', `${rawLat.p50} / ${rawLat.p99}`, `${busLat.p50} / ${busLat.p99}`, `${(busLat.p50 / rawLat.p50).toFixed(2)}x`],
 ];
 console.log(`\nRedis bus building blocks (Node ${process.version}, ${os.cpus().length} cores, redis-server ${BATCH} messages per frame)\n`);
@@ -195,7 +163,7 @@ const out = here('../../bench/results/redis.json');
 writeFileSync(
   out,
   JSON.stringify(
-    { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, quick, batch: BATCH, rawPubsubPerSec: rawPubsub, batchedPubsubPerSec: batchedPubsub, batchedStreamsPerSec: batchedStreams, engineLogicPerSec: elRate, engineLogicEverySecPerSec: elRateEverySec, acrossHosts: hosts, latencyUs: { raw: rawLat, bus: busLat } },
+    { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, quick, batch: BATCH, rawPubsubPerSec: rawPubsub, batchedPubsubPerSec: batchedPubsub, batchedStreamsPerSec: batchedStreams, engineLogicPerSec: elRate, engineLogicEverySecPerSec: elRateEverySec, latencyUs: { raw: rawLat, bus: busLat } },
     null,
     2,
   ),
