@@ -7,7 +7,7 @@ import { now } from '../shared.js';
 const { role, sab, n, slots } = workerData as { role: 'producer' | 'consumer'; sab: SharedArrayBuffer; n: number; slots: number };
 const HEAD = 0; // Int32 index; the consumer's position (line 0)
 const TAIL = 16; // Int32 index; the producer's position (line 1)
-const DATA_F64 = 16; // data starts at byte 128
+
 const idx = new Int32Array(sab, 0, 32);
 const f64 = new Float64Array(sab, 128);
 const u32 = new Uint32Array(sab, 128);
@@ -40,4 +40,4 @@ if (role === 'producer') {
   }
   parentPort!.postMessage({ ms: now() - first, sum });
 }
-void DATA_F64;
+

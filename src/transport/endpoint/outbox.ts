@@ -82,15 +82,8 @@ export class Outbox {
     let written = 0;
     while (written < values.length) {
       const count = Math.min(perRun, values.length - written);
-      spec.sentAt = this.stamp();
-      this.own.addStat(STAT_SENT, count);
-      if (writeRecordRun(ring, spec, type, values, written, count) === 0) {
-        this.own.addStat(STAT_SENT, -count);
-        this.refused(target, ring);
-        break;
-      }
+      if (!this.commitRun(target, ring, count, () => writeRecordRun(ring, spec, type, values, written, count))) break;
       written += count;
-      target.mailbox.doorbell.ring();
     }
     spec.record = undefined;
     spec.values = undefined;
@@ -135,15 +128,8 @@ export class Outbox {
         n++;
       }
       if (n === 0) break; // the next one can never fit: the caller hears of it when it comes first
-      spec.sentAt = this.stamp();
-      this.own.addStat(STAT_SENT, n);
-      if (writePayloadRun(ring, spec, source, from + written, n, bytes) === 0) {
-        this.own.addStat(STAT_SENT, -n);
-        this.refused(target, ring);
-        break;
-      }
+      if (!this.commitRun(target, ring, n, () => writePayloadRun(ring, spec, source, from + written, n, bytes))) break;
       written += n;
-      target.mailbox.doorbell.ring();
     }
     spec.source = undefined;
     return written;
@@ -215,6 +201,22 @@ export class Outbox {
     this.own.addStat(STAT_SENT, 1);
     if (!writeFrame(ring, spec, frameBytes)) {
       this.own.addStat(STAT_SENT, -1);
+      this.refused(target, ring);
+      return false;
+    }
+    target.mailbox.doorbell.ring();
+    return true;
+  }
+
+  /**
+   * Stamps, counts and writes a run of `n` frames with one claim (`write` returns 0 when the ring
+   * is full); false when it was refused. Counted before publishing, as in `put`.
+   */
+  private commitRun(target: Peer, ring: Ring, n: number, write: () => number): boolean {
+    this.spec.sentAt = this.stamp();
+    this.own.addStat(STAT_SENT, n);
+    if (write() === 0) {
+      this.own.addStat(STAT_SENT, -n);
       this.refused(target, ring);
       return false;
     }

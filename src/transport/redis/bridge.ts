@@ -5,10 +5,11 @@ import type { Endpoint, Payload, PayloadSource, Peer } from '../endpoint/endpoin
 import { ActorStopped, DualbusError, FrameError, MessageTooLarge } from '../errors.js';
 import { Kind, serializeError, type SerializedError } from '../protocol.js';
 import { createIdle, type IdleStrategy } from '../ring/idle.js';
-import { BusFrameBuilder, BusKind, MAX_BUS_FRAME_BYTES, decodeBusFrame, type BusEntry, type BusFrame } from './bus-frame.js';
+import { BusKind, decodeBusFrame, type BusEntry, type BusFrame } from './bus-frame.js';
+import { BusOutbox } from './bus-outbox.js';
 import { BusDirectory } from './bus-directory.js';
 import { busKeys, connectRedis, type ResolvedBusOptions } from './config.js';
-import { EngineLogicConsumer, appendFrame } from './engine-logic.js';
+import { EngineLogicConsumer } from './engine-logic.js';
 
 export interface BridgeCounters {
   /** Engine-logic messages written to Redis, and received from it. */
@@ -40,13 +41,6 @@ const REMOTE_ASK_TIMEOUT_MS = 60_000;
 /** The longest park of the out loop. */
 const PARK_MS = 100;
 
-/** Frames being filled for each destination host, on one bus. */
-interface Outgoing {
-  builder: BusFrameBuilder;
-  /** The sequence number the next message to this host gets (its idempotency key, with our pid). */
-  nextSeq: number;
-}
-
 /**
  * The bridge of one host to the two Redis buses. It runs in a worker of its own, owns every Redis
  * connection, and is an endpoint like an actor: actors write frames for other hosts into its ring
@@ -72,15 +66,7 @@ export class Bridge {
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private beatTimer: ReturnType<typeof setInterval> | undefined;
-  private readonly outEl = new Map<string, Outgoing>();
-  private readonly outMd = new Map<string, Outgoing>();
-  /**
-   * Engine-logic frames per destination host, oldest first. One frame per host is in flight at a
-   * time, so a frame Redis refused (it went away) is sent again before anything newer to that host:
-   * order per host holds across a Redis restart.
-   */
-  private readonly elQueues = new Map<string, Array<{ frame: Buffer; count: number }>>();
-  private readonly elBusy = new Set<string>();
+  private readonly out: BusOutbox;
   private readonly idle: IdleStrategy;
   /** The bridge's whole mailbox block: messages are copied out of it with no view made per message. */
   private readonly block: Buffer;
@@ -104,6 +90,17 @@ export class Bridge {
       conn.on('error', (err: Error) => this.events.event('redis-error', { bus }, serializeError(err)));
     }
     this.hosts = new BusDirectory(this.el, endpoint, options, events);
+    this.out = new BusOutbox({
+      el: this.el,
+      md: this.md,
+      options,
+      counters: this.counters,
+      onRoom: () => endpoint.own.doorbell.ringAlways(),
+      onOversized: (host, kind, from, corr, err) => {
+        this.events.event('oversized', { host }, serializeError(err));
+        if (kind === BusKind.Ask) endpoint.replyError(from, corr, err); // the asker is told why
+      },
+    });
     this.consumer = new EngineLogicConsumer(
       this.elRead,
       { stream: this.keys.stream(options.host), group: 'dualbus', consumer: `${options.host}:${process.pid}`, maxLen: options.streamMaxLen, claimIdleMs: options.claimIdleMs, dedupeWindow: 100_000 },
@@ -117,7 +114,7 @@ export class Bridge {
       {
         doorbell: own.doorbell,
         // While Redis holds too many frames, the ring is left to fill: it is no work then.
-        hasWork: () => (this.room() && own.messages.hasRecord()) || own.replies.hasRecord() || this.pendingAnswers() || !this.running,
+        hasWork: () => (this.out.room() && own.messages.hasRecord()) || own.replies.hasRecord() || this.out.answersWaiting() || !this.running,
         controlPending: control.pending,
       },
       { spinMicros: 0, parkTimeoutMs: PARK_MS, yieldEveryMs: 0 },
@@ -138,7 +135,7 @@ export class Bridge {
 
   /** The bridge's figures now (frames in flight and claimed entries are read where they are kept). */
   figures(): BridgeCounters {
-    return { ...this.counters, inflightFrames: this.queuedFrames(), claimed: this.consumer.counters.claimed };
+    return { ...this.counters, inflightFrames: this.out.queuedFrames(), claimed: this.consumer.counters.claimed };
   }
 
   async stop(): Promise<void> {
@@ -148,8 +145,8 @@ export class Bridge {
     await this.loop;
     // What actors sent before the stop is handed to Redis before the connections close (5 s at most).
     const until = performance.now() + 5000;
-    while (this.queuedFrames() > 0 && performance.now() < until) {
-      this.flush();
+    while (this.out.queuedFrames() > 0 && performance.now() < until) {
+      this.out.flush();
       await new Promise((r) => setTimeout(r, 10));
     }
     await this.consumer.stop();
@@ -164,16 +161,12 @@ export class Bridge {
     while (this.running) {
       let n = this.endpoint.drainReplies(); // answers to asks this bridge made for remote askers
       // Backpressure: while Redis holds too many frames unacknowledged, leave the ring to fill.
-      if (this.room()) n += own.messages.drain(this.onFrame, this.options.batchMax * 8);
-      this.flush();
+      if (this.out.room()) n += own.messages.drain(this.onFrame, this.options.batchMax * 8);
+      this.out.flush();
       const wait = this.idle.idle(n);
       if (wait !== undefined) await wait;
     }
-    this.flush();
-  }
-
-  private room(): boolean {
-    return this.queuedFrames() < this.options.maxInflightFrames;
+    this.out.flush();
   }
 
   private readonly onFrame = (byte: number, frameBytes: number): void => {
@@ -188,7 +181,7 @@ export class Bridge {
     if (h.kind === Kind.Publish) {
       for (const host of this.hosts.subscribersOf(this.addressOf(h))) {
         if (!host.alive) this.counters.mdDropped++;
-        else this.addFromRing(this.outMd, host.host, BusKind.Publish, h);
+        else this.out.addFromRing('md', host.host, BusKind.Publish, this.block, h);
       }
       return;
     }
@@ -209,7 +202,7 @@ export class Bridge {
       return;
     }
     // A send to a host that is down waits in its stream.
-    this.addFromRing(this.outEl, host, h.kind, h);
+    this.out.addFromRing('el', host, h.kind, this.block, h);
   };
 
   /** The address (actor or topic) of a frame in the ring; most frames repeat the one before, decoded once. */
@@ -224,100 +217,6 @@ export class Bridge {
       last.text = text;
     }
     return text;
-  }
-
-  /** Appends the message of ring frame `h` (address and payload copied from the ring) to the frame for `host`. */
-  private addFromRing(out: Map<string, Outgoing>, host: string, kind: BusKind, h: FrameHeader): void {
-    const o = this.roomFor(out, host, kind, h.from, h.corr, h.topicBytes, h.payloadBytes);
-    if (o === undefined) return;
-    o.builder.addFrom(kind, this.block, h.topicByte, h.topicBytes, h.from, h.corr, h.encoding, h.flags, h.payloadByte, h.payloadBytes);
-    if (o.builder.count >= this.options.batchMax) this.flushOne(out, host, o);
-  }
-
-  /** Appends a message to the frame being filled for `host` (sent when full, or at the end of the drain). */
-  private add(out: Map<string, Outgoing>, host: string, kind: BusKind, address: Uint8Array, from: number, corr: number, encoding: number, flags: number, payload: Uint8Array): void {
-    const o = this.roomFor(out, host, kind, from, corr, address.length, payload.length);
-    if (o === undefined) return;
-    o.builder.add(kind, address, from, corr, encoding, flags, payload);
-    if (o.builder.count >= this.options.batchMax) this.flushOne(out, host, o);
-  }
-
-  /**
-   * The frame for `host`, with room for one more message of these sizes (a full one is sent first);
-   * undefined for a message larger than any bus frame (refused here, and an asker is told why).
-   */
-  private roomFor(out: Map<string, Outgoing>, host: string, kind: BusKind, from: number, corr: number, addressBytes: number, payloadBytes: number): Outgoing | undefined {
-    let o = out.get(host);
-    if (o === undefined) out.set(host, (o = { builder: new BusFrameBuilder(this.options.host, process.pid), nextSeq: 1 }));
-    if (o.builder.count > 0 && !o.builder.fits(addressBytes, payloadBytes)) this.flushOne(out, host, o);
-    if (!o.builder.fits(addressBytes, payloadBytes)) {
-      const err = new FrameError(`a message of ${payloadBytes} bytes does not fit a bus frame (${MAX_BUS_FRAME_BYTES} bytes at most)`);
-      this.events.event('oversized', { host, bytes: payloadBytes }, serializeError(err));
-      if (kind === BusKind.Ask) this.endpoint.replyError(from, corr, err);
-      return undefined;
-    }
-    if (o.builder.count === 0) o.builder.begin(o.nextSeq);
-    return o;
-  }
-
-  private flush(): void {
-    for (const [host, o] of this.outEl) if (o.builder.count > 0) this.flushOne(this.outEl, host, o);
-    for (const [host, o] of this.outMd) if (o.builder.count > 0) this.flushOne(this.outMd, host, o);
-  }
-
-  private flushOne(out: Map<string, Outgoing>, host: string, o: Outgoing): void {
-    const count = o.builder.count;
-    o.nextSeq += count;
-    const frame = o.builder.finish();
-    if (out === this.outMd) {
-      this.md.publish(this.keys.channel(host), frame).then(
-        () => (this.counters.mdSent += count),
-        () => (this.counters.mdDropped += count),
-      );
-      return;
-    }
-    let queue = this.elQueues.get(host);
-    if (queue === undefined) this.elQueues.set(host, (queue = []));
-    queue.push({ frame, count });
-    this.pump(host);
-  }
-
-  /** Sends the oldest frame for `host` once the one before it is acknowledged by Redis. */
-  private pump(host: string): void {
-    const queue = this.elQueues.get(host);
-    if (queue === undefined || queue.length === 0 || this.elBusy.has(host)) return;
-    this.elBusy.add(host);
-    const { frame, count } = queue[0]!;
-    const stream = this.keys.stream(host);
-    appendFrame(this.el, stream, this.options.streamMaxLen, frame)
-      .then(() => this.el.pexpire(stream, this.options.streamTtlMs))
-      .then(
-        () => {
-          queue.shift();
-          this.counters.elSent += count;
-          this.elBusy.delete(host);
-          this.pump(host);
-          if (this.room()) this.endpoint.own.doorbell.ringAlways();
-        },
-        () => {
-          // Redis is away: the same frame again shortly (the same ids, so a frame that did land is handled once).
-          this.elBusy.delete(host);
-          setTimeout(() => this.pump(host), 50);
-        },
-      );
-  }
-
-  /** Engine-logic frames not yet acknowledged by Redis, for every destination host. */
-  private queuedFrames(): number {
-    let n = 0;
-    for (const q of this.elQueues.values()) n += q.length;
-    return n;
-  }
-
-  /** Answers to remote asks wait in a frame for the out loop to send. */
-  private pendingAnswers(): boolean {
-    for (const o of this.outEl.values()) if (o.builder.count > 0) return true;
-    return false;
   }
 
   // ------------------------------------------------------------------ in: Redis -> rings
@@ -399,7 +298,7 @@ export class Bridge {
 
   /** Queues the answer to an ask from `host` (its bytes are copied into the frame now). */
   private answer(host: string, ask: BusEntry, kind: BusKind, payload: Payload): void {
-    this.add(this.outEl, host, kind, EMPTY, ask.from, ask.corr, payload.encoding, payload.flags, payload.bytes);
+    this.out.add('el', host, kind, EMPTY, ask.from, ask.corr, payload.encoding, payload.flags, payload.bytes);
     this.endpoint.own.doorbell.ringAlways(); // the out loop flushes it
   }
 
