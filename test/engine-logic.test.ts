@@ -110,6 +110,48 @@ describe('the engine-logic bus (Redis streams, consumer groups)', () => {
     expect(await producer.xpending('test:el:host-b', 'dualbus')).toEqual([0, null, null, null]);
   });
 
+  it('a message left for later (its actor not there yet) is not overtaken by newer ones to the same actor', async () => {
+    const redis = await server();
+    const producer = client(redis);
+    let present = false;
+    const got: number[] = [];
+    const c = new EngineLogicConsumer(
+      client(redis),
+      options('b-1'),
+      (frame, from, to) => {
+        if (!present) return 'later';
+        for (let i = from; i < to; i++) got.push((packr.unpack(frame.payload(i)) as { seq: number }).seq);
+        return to - from;
+      },
+      () => {},
+      () => {},
+    );
+    c.start();
+    cleanups.push(() => c.stop());
+    await producer.xgroup('CREATE', 'test:el:host-b', 'dualbus', '0', 'MKSTREAM').catch(() => {});
+    await appendFrame(producer, 'test:el:host-b', 1000, batch(0, 10));
+    await eventually(() => c.counters.received, (n) => n === 1); // read, and left pending: no actor yet
+    present = true; // the actor arrives; a newer frame comes before the pending one is read again
+    await appendFrame(producer, 'test:el:host-b', 1000, batch(10, 10));
+    await eventually(() => got.length, (n) => n === 20, 5000);
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('a new process of a host takes over what its previous one left pending before anything newer, however recent', async () => {
+    const redis = await server();
+    const producer = client(redis);
+    await producer.xgroup('CREATE', 'test:el:host-b', 'dualbus', '0', 'MKSTREAM');
+    await appendFrame(producer, 'test:el:host-b', 1000, batch(0, 100));
+    const previous = client(redis);
+    await previous.xreadgroup('GROUP', 'dualbus', 'b-old', 'COUNT', 1, 'STREAMS', 'test:el:host-b', '>'); // took frame 0-99, then died
+    previous.disconnect();
+    await appendFrame(producer, 'test:el:host-b', 1000, batch(100, 100)); // never read by it
+    const { c, handled, order } = consume(client(redis), 'b-new'); // claimIdleMs 5 s: the entry is far from idle
+    await eventually(() => handled.size, (n) => n === 200, 10_000);
+    expect(order.outOfOrder).toBe(0);
+    expect(c.counters.claimed).toBe(1);
+  });
+
   it('the entries of a consumer that died are claimed by another (XAUTOCLAIM)', async () => {
     const redis = await server();
     const producer = client(redis);

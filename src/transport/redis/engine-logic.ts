@@ -64,6 +64,11 @@ export class EngineLogicConsumer {
   private lastClaim = 0;
   /** When an entry was first left pending for a message that could not be delivered yet; 0: none. */
   private deferredAt = 0;
+  /**
+   * Addresses with a message left pending for later: a newer message to one of them waits behind
+   * it (it is read again, in order, with the pending list), so order per target holds.
+   */
+  private readonly waiting = new Set<string>();
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -97,6 +102,9 @@ export class EngineLogicConsumer {
 
   private async run(): Promise<void> {
     let backlog = true; // first our own pending entries (delivered before a restart, not acknowledged)
+    // Then, once, whatever the previous processes of this host left pending, however recently they
+    // read it: a new process must not handle anything newer before it (order holds across a restart).
+    let takeover = true;
     while (this.running) {
       try {
         await this.ensureGroup();
@@ -106,9 +114,15 @@ export class EngineLogicConsumer {
           await this.readBacklog();
           continue;
         }
+        if (takeover) {
+          await this.claimAbandoned(0);
+          takeover = false;
+          this.lastClaim = performance.now();
+          continue;
+        }
         if (performance.now() - this.lastClaim >= this.options.claimIdleMs / 2) {
           this.lastClaim = performance.now();
-          await this.claimAbandoned();
+          await this.claimAbandoned(this.options.claimIdleMs);
         }
         await this.readNew();
       } catch (err) {
@@ -153,6 +167,7 @@ export class EngineLogicConsumer {
   /** Everything pending on this consumer (delivered, not acknowledged), page by page. */
   private async readBacklog(): Promise<void> {
     const o = this.options;
+    this.waiting.clear(); // the pending list comes in order: what is still not deliverable is found again
     let after = '0';
     for (;;) {
       const entries = streamEntries(await this.read('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', 256, 'STREAMS', o.stream, after));
@@ -162,13 +177,20 @@ export class EngineLogicConsumer {
     }
   }
 
-  /** Entries another consumer took and never acknowledged for claimIdleMs: that consumer is gone. */
-  private async claimAbandoned(): Promise<void> {
+  /**
+   * Entries another consumer took and has not acknowledged for `minIdleMs`: that consumer is gone
+   * (0: at start, a previous process of this host). Every page, oldest first.
+   */
+  private async claimAbandoned(minIdleMs: number): Promise<void> {
     const o = this.options;
-    const reply = (await this.read('XAUTOCLAIM', o.stream, o.group, o.consumer, o.claimIdleMs, '0-0', 'COUNT', 256)) as [Buffer, Entry[]];
-    const entries = reply[1] ?? [];
-    this.counters.claimed += entries.length;
-    await this.handleEntries(entries);
+    let cursor = '0-0';
+    do {
+      const reply = (await this.read('XAUTOCLAIM', o.stream, o.group, o.consumer, minIdleMs, cursor, 'COUNT', 256)) as [Buffer, Entry[]];
+      const entries = reply[1] ?? [];
+      this.counters.claimed += entries.length;
+      await this.handleEntries(entries);
+      cursor = reply[0]?.toString() ?? '0-0';
+    } while (cursor !== '0-0' && this.running);
   }
 
   private async handleEntries(entries: Entry[]): Promise<void> {
@@ -201,9 +223,11 @@ export class EngineLogicConsumer {
         }
         let to = i + 1;
         while (to < list.length && !seen.has(list[to]!.seq)) to++;
-        let outcome = this.handle(frame, i, to);
+        const address = list[i]!.address;
+        let outcome = this.waiting.has(address) ? 'later' : this.handle(frame, i, to);
         if (typeof outcome === 'object') outcome = await outcome; // waits only when it must
         if (outcome === 'later') {
+          this.waiting.add(address);
           complete = false;
           i++;
           continue;
