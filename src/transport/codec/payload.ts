@@ -1,7 +1,7 @@
 import { uncompressSync } from 'lz4-napi';
 import { C1, Packr } from 'msgpackr';
 import { FrameError } from '../errors.js';
-import { Encoding, FLAG_LZ4, RAW_TYPES, type FrameHeader, type RawTypedArray } from './frame.js';
+import { Encoding, FLAG_LZ4, RAW_TYPES, framePayload, type FrameHeader, type RawTypedArray } from './frame.js';
 import { viewsOf, type BufferViews } from '../buffer-views.js';
 import { DEFAULT_COMPRESS_ABOVE, compressIfSmaller } from './compress.js';
 import { recordIdAt, recordTypeById, type RecordReader, type RecordFields } from './records.js';
@@ -85,7 +85,7 @@ export class PayloadDecoder {
   }
 
   private payloadView(h: FrameHeader): Uint8Array {
-    return this.views.u8.subarray(h.payloadByte, h.payloadByte + h.payloadBytes);
+    return framePayload(this.views.u8, h);
   }
 
   private record(h: FrameHeader): unknown {
