@@ -1,3 +1,4 @@
+import { DEFAULT_COMPRESS_ABOVE } from '../transport/codec/compress.js';
 import { InvalidOption } from '../transport/errors.js';
 import { isPowerOfTwo, MAX_RING_BYTES, MIN_RING_BYTES } from '../transport/ring/layout.js';
 import type { ErrorDirectiveName, WaitStrategyName } from '../transport/protocol.js';
@@ -78,7 +79,7 @@ export type ChildOptions = SpawnOptions & SupervisionOptions;
 export const SYSTEM_DEFAULTS = Object.freeze({
   name: 'dualbus',
   askTimeoutMs: 5_000,
-  compressAbove: 1024,
+  compressAbove: DEFAULT_COMPRESS_ABOVE,
   latencySampleEvery: 16,
   hostWait: 'async' as 'async' | 'spin',
   hostSpinMicros: 200,
