@@ -20,10 +20,10 @@ const asRead = (m: BusMessage, seq: number) => ({ kind: m.kind, address: m.addre
 describe('the bus frame', () => {
   it('round-trips any batch of messages, payloads as opaque bytes, compressed or not', () => {
     fc.assert(
-      fc.property(fc.array(message, { minLength: 1, maxLength: 50 }), fc.string({ minLength: 1, maxLength: 20 }), fc.nat(), fc.nat(2 ** 40), (messages, origin, pid, first) => {
-        const frame = decodeBusFrame(encodeBusFrame(origin, pid, first, messages));
+      fc.property(fc.array(message, { minLength: 1, maxLength: 50 }), fc.string({ minLength: 1, maxLength: 20 }), fc.nat(), fc.nat(2 ** 40), (messages, origin, instance, first) => {
+        const frame = decodeBusFrame(encodeBusFrame(origin, instance, first, messages));
         expect(frame.origin).toBe(origin);
-        expect(frame.pid).toBe(pid >>> 0);
+        expect(frame.instance).toBe(instance >>> 0);
         expect(frame.entries.map(({ payloadAt, payloadBytes, ...e }, i) => ({ ...e, payload: Buffer.from(frame.payload(i)) }))).toEqual(messages.map((m, i) => asRead(m, first + i)));
       }),
     );

@@ -3,6 +3,7 @@ import type { Endpoint } from '../transport/endpoint/endpoint.js';
 import { FrameError } from '../transport/errors.js';
 import { STAT_ERRORS, STAT_HANDLER_MS, STAT_HIGH_WATER } from '../transport/ring/layout.js';
 import { createIdle, type IdleStrategy } from '../transport/ring/idle.js';
+import { StaleClaimWatch } from '../transport/ring/stale-claims.js';
 import { FailureCode, Kind, type ErrorDirectiveName } from '../transport/protocol.js';
 import type { ActorContextImpl } from './context.js';
 
@@ -53,7 +54,9 @@ export class ActorLoop {
   private stopNow = false;
   /** Set when a receive threw and the directive ends the actor: the record stays in hand. */
   private fatal: ReceiveFailed | undefined;
-  private blockedSince = 0;
+  /** A producer that died mid-write must not stall either ring for ever. */
+  private readonly staleMessages: StaleClaimWatch;
+  private readonly staleReplies: StaleClaimWatch;
   private handledSinceIdle = false;
   /** Set while an async handler runs: true once it settled. */
   private settled = true;
@@ -71,6 +74,8 @@ export class ActorLoop {
     controlPending: () => boolean,
   ) {
     const own = endpoint.own;
+    this.staleMessages = new StaleClaimWatch(own.messages, options.staleClaimMs);
+    this.staleReplies = new StaleClaimWatch(own.replies, options.staleClaimMs);
     this.awaiting = createIdle(
       'async',
       { doorbell: own.doorbell, hasWork: () => this.settled || own.replies.hasRecord() || endpoint.hasDeferredReplies(), controlPending },
@@ -115,14 +120,13 @@ export class ActorLoop {
   drain(): number {
     const own = this.endpoint.own;
     own.beat();
-    let n = this.endpoint.drainReplies();
-    this.endpoint.flushDeferredReplies();
+    let n = this.drainReplies();
     if (this.stopNow) return n;
     if (!own.messages.hasRecord()) {
-      this.unblockStaleClaim();
+      this.skipStale(this.staleMessages);
       return n;
     }
-    this.blockedSince = 0;
+    this.staleMessages.clear();
     this.handledSinceIdle = true;
     // High-water mark: the depth now, then after the first message (it may have been slow) and
     // every 64 after that.
@@ -134,29 +138,23 @@ export class ActorLoop {
     return n;
   }
 
+  /** Reads the replies that came (and retries replies of ours that waited for room). */
+  private drainReplies(): number {
+    const n = this.endpoint.drainReplies();
+    if (n === 0) this.skipStale(this.staleReplies);
+    this.endpoint.flushDeferredReplies();
+    return n;
+  }
+
   /**
    * The record stays in hand while an async handler runs, or for good when a receive failed
    * fatally. (A stop request arrives by the event loop, so never in the middle of a drain.)
    */
   private readonly holding = (): boolean => this.inflight !== undefined || this.fatal !== undefined;
 
-  /**
-   * A claim that stays unpublished while later records wait was made by a producer that died.
-   * Called once the read position showed no record, so only the tail needs a look.
-   */
-  private unblockStaleClaim(): void {
-    const ring = this.endpoint.own.messages;
-    if (!ring.claimedAhead()) {
-      this.blockedSince = 0;
-      return;
-    }
-    const now = performance.now();
-    if (this.blockedSince === 0) this.blockedSince = now;
-    else if (now - this.blockedSince >= this.options.staleClaimMs) {
-      const bytes = ring.skipStaleClaim();
-      this.blockedSince = 0;
-      if (bytes > 0) this.hooks.onError('stale-claim', new Error(`skipped a claim of ${bytes} bytes left unpublished for ${this.options.staleClaimMs} ms (its producer died while writing)`));
-    }
+  private skipStale(watch: StaleClaimWatch): void {
+    const bytes = watch.check();
+    if (bytes > 0) this.hooks.onError('stale-claim', new Error(watch.describe(bytes)));
   }
 
   private readonly onMessage = (byte: number, frameBytes: number): void => {
@@ -208,9 +206,9 @@ export class ActorLoop {
     await letHandlerRun();
     while (!this.settled) {
       own.beat();
-      const replies = this.endpoint.drainReplies();
-      this.endpoint.flushDeferredReplies();
+      const replies = this.drainReplies();
       if (replies > 0) {
+        this.awaiting.reset(); // the next wait spins before it parks, as the first did
         await letHandlerRun();
         continue;
       }

@@ -17,6 +17,7 @@ export interface BusLinkEnv {
   subscriptions(): SubscriptionEntry[];
   compressAbove: number;
   latencySampleEvery: number;
+  staleClaimMs: number;
   onDirectory(actors: string[], patterns: string[]): void;
   onEvent(event: string, detail: Record<string, unknown>, error?: SerializedError): void;
 }
@@ -44,6 +45,7 @@ export class BusLink {
       compressAbove: this.env.compressAbove,
       latencySampleEvery: this.env.latencySampleEvery,
       controlCount: this.mailbox.doorbell.controlCount(),
+      staleClaimMs: this.env.staleClaimMs,
     };
     const worker = new Worker(this.env.bridgeEntry, { workerData: boot, name: `dualbus:bridge:${this.options.host}` });
     const link = new WorkerLink(worker, this.mailbox.doorbell);
@@ -73,6 +75,14 @@ export class BusLink {
   /** A control message (peers, subscriptions...), resolved on the bridge's ack. */
   post(msg: ControlToWorker): Promise<void> {
     return this.link?.post(msg) ?? Promise.resolve();
+  }
+
+  /**
+   * The host begins to shut down: the bridge stops taking messages in for its actors (they stay in
+   * its stream for the next process), while it still sends theirs out.
+   */
+  stopReceiving(): Promise<void> {
+    return this.link?.post({ type: 'stop', seq: 0, drain: false }) ?? Promise.resolve();
   }
 
   /** Flushes what it holds, leaves the registry, closes its connections. */

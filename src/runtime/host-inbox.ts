@@ -2,6 +2,7 @@ import type { Endpoint } from '../transport/endpoint/endpoint.js';
 import { FrameError } from '../transport/errors.js';
 import { Kind } from '../transport/protocol.js';
 import { createIdle, type IdleStrategy } from '../transport/ring/idle.js';
+import { StaleClaimWatch } from '../transport/ring/stale-claims.js';
 
 /** Messages handled per turn before the inbox lets the host's event loop run again. */
 const TURN_BUDGET = 1024;
@@ -17,16 +18,24 @@ export class HostInbox {
   private running = false;
   private done: Promise<void> = Promise.resolve();
   private readonly idle: IdleStrategy;
+  private readonly staleMessages: StaleClaimWatch;
+  private readonly staleReplies: StaleClaimWatch;
 
   constructor(
     private readonly endpoint: Endpoint,
     private readonly deliver: (topic: string, msg: unknown) => void,
     private readonly onBadFrame: (err: unknown) => void,
+    staleClaimMs: number,
+    /** A claim of a producer that died mid-write was skipped (`message` says how much). */
+    private readonly onStaleClaim: (message: string) => void,
   ) {
     const own = endpoint.own;
+    this.staleMessages = new StaleClaimWatch(own.messages, staleClaimMs);
+    this.staleReplies = new StaleClaimWatch(own.replies, staleClaimMs);
     this.idle = createIdle(
       'async',
-      { doorbell: own.doorbell, hasWork: () => own.hasWork() || !this.running, controlPending: () => false },
+      // A reply waiting for room (to a dead letter's asker) keeps the inbox awake until it fits.
+      { doorbell: own.doorbell, hasWork: () => own.hasWork() || endpoint.hasDeferredReplies() || !this.running, controlPending: () => false },
       { spinMicros: 0, parkTimeoutMs: PARK_MS, yieldEveryMs: 0 },
     );
   }
@@ -57,10 +66,19 @@ export class HostInbox {
 
   private async run(): Promise<void> {
     while (this.running) {
-      const n = this.endpoint.drainReplies() + this.endpoint.own.messages.drain(this.onMessage, TURN_BUDGET); // the host is never asked, so never replies
-      const wait = this.idle.idle(n);
+      const replies = this.endpoint.drainReplies();
+      const messages = this.endpoint.own.messages.drain(this.onMessage, TURN_BUDGET);
+      this.endpoint.flushDeferredReplies();
+      if (replies === 0) this.skipStale(this.staleReplies);
+      if (messages === 0) this.skipStale(this.staleMessages);
+      const wait = this.idle.idle(replies + messages);
       if (wait !== undefined) await wait;
     }
+  }
+
+  private skipStale(watch: StaleClaimWatch): void {
+    const bytes = watch.check();
+    if (bytes > 0) this.onStaleClaim(watch.describe(bytes));
   }
 
   private readonly onMessage = (byte: number, frameBytes: number): void => {

@@ -118,7 +118,13 @@ export class System extends EventEmitter {
     });
     this.dead = new DeadLetters(this.endpoint, log, (letter) => this.emit('dead-letter', letter));
     this.handlers = new HostSubscribers((err, topic) => this.observability.hostEvent('handler-error', serializeError(err), { topic }));
-    this.inbox = new HostInbox(this.endpoint, (topic, msg) => this.handlers.deliver(topic, msg), (err) => this.observability.hostEvent('bad-frame', serializeError(err)));
+    this.inbox = new HostInbox(
+      this.endpoint,
+      (topic, msg) => this.handlers.deliver(topic, msg),
+      (err) => this.observability.hostEvent('bad-frame', serializeError(err)),
+      options.staleClaimMs,
+      (message) => log.write({ actor: HOST_NAME, path: HOST_NAME, event: 'stale-claim', reason: message }),
+    );
     this.inbox.start();
   }
 
@@ -260,6 +266,8 @@ export class System extends EventEmitter {
     this.closed = true;
     this.emit('shutdown');
     this.observability.close();
+    // Messages from other hosts stay in this host's stream from here on: the actors are about to stop.
+    await this.directory.bus?.stopReceiving();
     await this.supervision.shutdown();
     await this.directory.bus?.stop();
     await this.inbox.stop();
@@ -312,6 +320,7 @@ export class System extends EventEmitter {
       subscriptions: () => this.directory.routedSubscriptions(),
       compressAbove: this.options.compressAbove,
       latencySampleEvery: this.options.latencySampleEvery,
+      staleClaimMs: this.options.staleClaimMs,
       onDirectory: (actors, patterns) => void this.directory.setRemote(actors, patterns),
       onEvent: (event, detail, error) => {
         const level = event === 'directory' ? 'info' : event === 'redis-error' || event === 'unroutable' ? 'warn' : 'error';

@@ -9,3 +9,9 @@ export function copyBytes(src: Uint8Array, srcAt: number, dst: Uint8Array, dstAt
   }
   dst.set(src.subarray(srcAt, srcAt + n), dstAt);
 }
+
+/** Whether `n` bytes of `a` at `aAt` equal those of `b` at `bAt` (short runs: a loop, no view). */
+export function sameBytes(a: Uint8Array, aAt: number, b: Uint8Array, bAt: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (a[aAt + k] !== b[bAt + k]) return false;
+  return true;
+}

@@ -25,7 +25,9 @@ const endpoint = new Endpoint({
 endpoint.setPeers(boot.peers);
 endpoint.setSubscriptions(boot.subscriptions);
 
-const control = listenForControl(port, endpoint, boot.controlCount, () => {
+// drain false: the host begins to shut down (stop taking messages in); true: the final stop.
+const control = listenForControl(port, endpoint, boot.controlCount, (drain) => {
+  if (!drain) return bridge.stopReceiving();
   clearInterval(stats);
   void bridge.stop().then(() => {
     post({ type: 'bus-stats', counters: bridge.figures() });
@@ -41,6 +43,7 @@ const bridge = new Bridge(
     event: (event, detail, error) => post({ type: 'bus-event', event, detail, ...(error !== undefined ? { error } : {}) }),
   },
   control,
+  boot.staleClaimMs,
 );
 const stats = setInterval(() => post({ type: 'bus-stats', counters: bridge.figures() }), 250);
 

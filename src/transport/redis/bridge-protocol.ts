@@ -12,6 +12,8 @@ export interface BridgeBoot {
   latencySampleEvery: number;
   /** The CONTROL word of the bridge's mailbox before its first control message. */
   controlCount: number;
+  /** A claim unpublished for this long is taken to be a dead producer's, and skipped. */
+  staleClaimMs: number;
 }
 
 /** Bridge -> host messages (the host -> bridge ones are the actors' control messages). */

@@ -1,5 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { FrameHeader } from '../codec/frame.js';
+import { frameTopic, frameTopicBytes, type FrameHeader } from '../codec/frame.js';
+import { sameBytes } from '../codec/copy-bytes.js';
+import { StaleClaimWatch } from '../ring/stale-claims.js';
 import type { ControlListener } from '../control.js';
 import type { Endpoint, Payload, PayloadSource, Peer } from '../endpoint/endpoint.js';
 import { ActorStopped, DualbusError, FrameError, MessageTooLarge } from '../errors.js';
@@ -40,6 +42,8 @@ export interface BridgeEvents {
 const REMOTE_ASK_TIMEOUT_MS = 60_000;
 /** The longest park of the out loop. */
 const PARK_MS = 100;
+/** How many recent sequence numbers of each sending run the engine-logic consumer remembers (duplicates within them are dropped). */
+const DEDUPE_WINDOW = 100_000;
 
 /**
  * The bridge of one host to the two Redis buses. It runs in a worker of its own, owns every Redis
@@ -68,6 +72,11 @@ export class Bridge {
   private beatTimer: ReturnType<typeof setInterval> | undefined;
   private readonly out: BusOutbox;
   private readonly idle: IdleStrategy;
+  /** A producer that died mid-write must not stall the bridge's rings for ever. */
+  private readonly staleMessages: StaleClaimWatch;
+  private readonly staleReplies: StaleClaimWatch;
+  /** False once the host shuts down: messages for its actors stay in its stream for its next process. */
+  private receiving = true;
   /** The bridge's whole mailbox block: messages are copied out of it with no view made per message. */
   private readonly block: Buffer;
   /** The address of the last message read from the ring, and its text. */
@@ -78,6 +87,7 @@ export class Bridge {
     private readonly options: ResolvedBusOptions,
     private readonly events: BridgeEvents,
     control: ControlListener,
+    staleClaimMs: number,
   ) {
     this.keys = busKeys(options.cluster);
     this.block = Buffer.from(endpoint.own.block);
@@ -98,23 +108,31 @@ export class Bridge {
       onRoom: () => endpoint.own.doorbell.ringAlways(),
       onOversized: (host, kind, from, corr, err) => {
         this.events.event('oversized', { host }, serializeError(err));
-        if (kind === BusKind.Ask) endpoint.replyError(from, corr, err); // the asker is told why
+        // The asker is told why: here (an ask too large to go), or on its host (an answer too large to come back).
+        if (kind === BusKind.Ask) endpoint.replyError(from, corr, err);
+        else if (kind === BusKind.Reply || kind === BusKind.ReplyError) {
+          const e = endpoint.encode(serializeError(err));
+          this.out.add('el', host, BusKind.ReplyError, EMPTY, from, corr, e.encoding, e.flags, e.bytes);
+        }
       },
     });
     this.consumer = new EngineLogicConsumer(
       this.elRead,
-      { stream: this.keys.stream(options.host), group: 'dualbus', consumer: `${options.host}:${process.pid}`, maxLen: options.streamMaxLen, claimIdleMs: options.claimIdleMs, dedupeWindow: 100_000 },
+      { stream: this.keys.stream(options.host), group: 'dualbus', consumer: `${options.host}:${process.pid}`, maxLen: options.streamMaxLen, claimIdleMs: options.claimIdleMs, dedupeWindow: DEDUPE_WINDOW },
       (frame, from, to) => this.deliver(frame, from, to),
       (entryId, err) => this.rejectedFrame('engine-logic', entryId, err),
       (err) => this.events.event('redis-error', { bus: 'engine-logic', while: 'reading' }, serializeError(err)),
     );
     const own = endpoint.own;
+    this.staleMessages = new StaleClaimWatch(own.messages, staleClaimMs);
+    this.staleReplies = new StaleClaimWatch(own.replies, staleClaimMs);
     this.idle = createIdle(
       'async',
       {
         doorbell: own.doorbell,
         // While Redis holds too many frames, the ring is left to fill: it is no work then.
-        hasWork: () => (this.out.room() && own.messages.hasRecord()) || own.replies.hasRecord() || this.out.answersWaiting() || !this.running,
+        // A reply waiting for room in a local asker's ring keeps it awake until it fits.
+        hasWork: () => (this.out.room() && own.messages.hasRecord()) || own.replies.hasRecord() || this.out.answersWaiting() || endpoint.hasDeferredReplies() || !this.running,
         controlPending: control.pending,
       },
       { spinMicros: 0, parkTimeoutMs: PARK_MS, yieldEveryMs: 0 },
@@ -138,13 +156,23 @@ export class Bridge {
     return { ...this.counters, inflightFrames: this.out.queuedFrames(), claimed: this.consumer.counters.claimed };
   }
 
+  /**
+   * The host is shutting down: from now on messages for its actors are left in its stream, for its
+   * next process (answers to asks of its actors still come in, and what its actors send still goes out).
+   */
+  stopReceiving(): void {
+    this.receiving = false;
+  }
+
   async stop(): Promise<void> {
+    this.receiving = false;
     this.running = false;
     clearInterval(this.beatTimer);
     this.endpoint.own.doorbell.ringAlways();
     await this.loop;
-    // What actors sent before the stop is handed to Redis before the connections close (5 s at most).
-    const until = performance.now() + 5000;
+    // What actors sent before the stop is handed to Redis before the connections close (3 s at
+    // most, inside the host's 5 s for the whole stop).
+    const until = performance.now() + 3000;
     while (this.out.queuedFrames() > 0 && performance.now() < until) {
       this.out.flush();
       await new Promise((r) => setTimeout(r, 10));
@@ -159,14 +187,26 @@ export class Bridge {
   private async run(): Promise<void> {
     const own = this.endpoint.own;
     while (this.running) {
-      let n = this.endpoint.drainReplies(); // answers to asks this bridge made for remote askers
+      const ep = this.endpoint;
+      const replies = ep.drainReplies(); // answers to asks this bridge made for remote askers
+      if (replies === 0) this.skipStale(this.staleReplies);
       // Backpressure: while Redis holds too many frames unacknowledged, leave the ring to fill.
-      if (this.out.room()) n += own.messages.drain(this.onFrame, this.options.batchMax * 8);
+      let messages = 0;
+      if (this.out.room()) {
+        messages = own.messages.drain(this.onFrame, this.options.batchMax * 8);
+        if (messages === 0) this.skipStale(this.staleMessages);
+      }
+      ep.flushDeferredReplies();
       this.out.flush();
-      const wait = this.idle.idle(n);
+      const wait = this.idle.idle(replies + messages);
       if (wait !== undefined) await wait;
     }
     this.out.flush();
+  }
+
+  private skipStale(watch: StaleClaimWatch): void {
+    const bytes = watch.check();
+    if (bytes > 0) this.events.event('stale-claim', {}, serializeError(new Error(watch.describe(bytes))));
   }
 
   private readonly onFrame = (byte: number, frameBytes: number): void => {
@@ -209,10 +249,10 @@ export class Bridge {
   private addressOf(h: FrameHeader): string {
     const last = this.lastAddress;
     const n = h.topicBytes;
-    if (n === last.length && sameBytes(this.block, h.topicByte, last.bytes, n)) return last.text;
-    const text = this.block.toString('utf8', h.topicByte, h.topicByte + n);
+    if (n === last.length && sameBytes(this.block, h.topicByte, last.bytes, 0, n)) return last.text;
+    const text = frameTopic(this.endpoint.own.block, h);
     if (n <= last.bytes.length) {
-      this.block.copy(last.bytes, 0, h.topicByte, h.topicByte + n);
+      last.bytes.set(frameTopicBytes(this.block, h));
       last.length = n;
       last.text = text;
     }
@@ -227,7 +267,7 @@ export class Bridge {
    * promise of that when the first waits for room (a send is never dropped), or 'later' when its
    * actor is not (yet) here.
    */
-  private deliver(frame: BusFrame, from: number, to: number): number | 'later' | Promise<number> {
+  private deliver(frame: BusFrame, from: number, to: number): number | 'later' | Promise<number | 'later'> {
     const ep = this.endpoint;
     const m = frame.entries[from]!;
     if (m.kind === BusKind.Reply || m.kind === BusKind.ReplyError) {
@@ -236,6 +276,8 @@ export class Bridge {
       ep.replyPayload(m.from, m.corr, m.kind, { encoding: m.encoding, flags: m.flags, bytes: frame.payload(from) });
       return 1;
     }
+    // Shutting down: left in the stream for the next process of this host.
+    if (!this.receiving) return 'later';
     const peer = this.hosts.localPeer(m.address);
     // Not (yet) here: a host that restarts receives its stream before its actors are back. The
     // entry stays pending and comes again (an ask's asker times out if the actor never comes).
@@ -268,10 +310,14 @@ export class Bridge {
     return 1;
   }
 
-  /** Waits until the actor's ring takes at least the first of the run; returns how many it took. */
-  private async sendWhenRoom(peer: Peer, first: BusEntry, source: PayloadSource, from: number, count: number): Promise<number> {
+  /**
+   * Waits until the actor's ring takes at least the first of the run; returns how many it took
+   * ('later' when the host shuts down meanwhile: the entry stays pending for its next process).
+   */
+  private async sendWhenRoom(peer: Peer, first: BusEntry, source: PayloadSource, from: number, count: number): Promise<number | 'later'> {
     for (;;) {
-      await peer.mailbox.messages.waitForSpace(1000);
+      await peer.mailbox.messages.waitForSpace(100);
+      if (!this.receiving) return 'later';
       let n: number;
       try {
         n = this.endpoint.sendPayloads(peer, source, from, count);
@@ -310,6 +356,7 @@ export class Bridge {
       this.rejectedFrame('market-data', undefined, err as FrameError);
       return;
     }
+    if (!this.receiving) return; // shutting down: market data is not kept for later
     // Consecutive publishes on one topic go to each subscriber as one run (one claim).
     const list = frame.entries;
     for (let i = 0; i < list.length; ) {
@@ -334,8 +381,3 @@ export class Bridge {
 }
 
 const EMPTY = new Uint8Array(0);
-
-function sameBytes(b: Buffer, at: number, other: Buffer, length: number): boolean {
-  for (let k = 0; k < length; k++) if (b[at + k] !== other[k]) return false;
-  return true;
-}

@@ -2,7 +2,7 @@ import { crc32 } from 'node:zlib';
 import { uncompressSync } from 'lz4-napi';
 import { DEFAULT_COMPRESS_ABOVE, compressIfSmaller } from '../codec/compress.js';
 import { payloadProblem } from '../codec/frame.js';
-import { copyBytes } from '../codec/copy-bytes.js';
+import { copyBytes, sameBytes } from '../codec/copy-bytes.js';
 import type { PayloadSource } from '../codec/payload-stage.js';
 import { FrameError } from '../errors.js';
 
@@ -20,15 +20,17 @@ import { FrameError } from '../errors.js';
  *          5  u8  flags (bit 0: lz4) 16 body
  *          6  u16 count
  *
- *  body    0  u16 origin bytes | origin (utf-8: the sending host's name) | u32 pid | f64 first seq
+ *  body    0  u16 origin bytes | origin (utf-8: the sending host's name) | u32 instance | f64 first seq
  *          then `count` entries:
  *          0  u8 kind   1 u8 encoding   2 u8 payload flags   3 u8 zero
  *          4  u16 from (the asker's endpoint, ask and reply)  6 u16 address bytes
  *          8  u32 corr (ask and reply)                        12 u32 payload bytes
  *          16 address (utf-8: the target actor, or the topic) | payload
  * ```
- * Entry `i` carries sequence number `first seq + i`: with the origin and its process id, the
- * idempotency key of the message (a frame resent after a lost reply is recognised by it).
+ * Entry `i` carries sequence number `first seq + i`: with the origin and its instance (a number
+ * each bridge process draws at random when it starts), the idempotency key of the message (a frame
+ * resent after a lost reply is recognised by it; a restarted host, whose numbers start again, is a
+ * new instance even where it gets the same process id, as in a container).
  * All numbers are little-endian.
  */
 export const BUS_MAGIC = 0x44425553;
@@ -62,9 +64,9 @@ export interface BusEntry {
 /** A bus frame as read: its messages, whose payloads lie in `body`; also their source for runs into a ring. */
 export class BusFrame implements PayloadSource {
   constructor(
-    /** The host that sent the frame, and its process (a restarted host numbers from 1 again). */
+    /** The host that sent the frame, and which run of it (a restarted host numbers from 1 again). */
     readonly origin: string,
-    readonly pid: number,
+    readonly instance: number,
     readonly entries: BusEntry[],
     readonly body: Uint8Array,
   ) {}
@@ -105,7 +107,7 @@ export class BusFrameBuilder {
 
   constructor(
     origin: string,
-    private readonly pid: number,
+    private readonly instance: number,
     private readonly compressAbove = DEFAULT_COMPRESS_ABOVE,
   ) {
     this.originBytes = Buffer.from(origin, 'utf8');
@@ -130,7 +132,7 @@ export class BusFrameBuilder {
     b.writeUInt16LE(this.originBytes.length, this.used);
     this.originBytes.copy(b, this.used + 2);
     this.used += 2 + this.originBytes.length;
-    b.writeUInt32LE(this.pid >>> 0, this.used);
+    b.writeUInt32LE(this.instance >>> 0, this.used);
     b.writeDoubleLE(firstSeq, this.used + 4);
     this.used += 12;
   }
@@ -218,10 +220,10 @@ export interface BusMessage {
   corr?: number;
 }
 
-/** Packs messages into one bus frame from `origin` (its process `pid`), numbered from `firstSeq`. */
-export function encodeBusFrame(origin: string, pid: number, firstSeq: number, messages: readonly BusMessage[]): Buffer {
+/** Packs messages into one bus frame from `origin` (its run `instance`), numbered from `firstSeq`. */
+export function encodeBusFrame(origin: string, instance: number, firstSeq: number, messages: readonly BusMessage[]): Buffer {
   if (messages.length === 0) throw new FrameError('a bus frame holds at least one message');
-  const b = new BusFrameBuilder(origin, pid);
+  const b = new BusFrameBuilder(origin, instance);
   b.begin(firstSeq);
   for (const m of messages) b.add(m.kind, Buffer.from(m.address, 'utf8'), m.from ?? 0, m.corr ?? 0, m.encoding, m.flags ?? 0, m.payload);
   return b.finish();
@@ -266,7 +268,7 @@ function readBody(body: Buffer, count: number): BusFrame {
   need(2, originBytes + 12, 'its origin');
   const origin = body.toString('utf8', 2, 2 + originBytes);
   if (origin === '') throw new FrameError('bus frame has an empty origin');
-  const pid = u32(body, 2 + originBytes);
+  const instance = u32(body, 2 + originBytes);
   const firstSeq = body.readDoubleLE(6 + originBytes);
   if (!Number.isSafeInteger(firstSeq) || firstSeq < 0) throw new FrameError(`bus frame first sequence number ${firstSeq} is not a safe integer >= 0`);
   let at = 14 + originBytes;
@@ -288,14 +290,14 @@ function readBody(body: Buffer, count: number): BusFrame {
     need(at + ENTRY_HEADER_BYTES, addressBytes + payloadBytes, `entry ${i}`);
     const start = at + ENTRY_HEADER_BYTES;
     const payloadAt = start + addressBytes;
-    if (addressBytes !== addressBytesBefore || !sameBytes(body, addressAt, start, addressBytes)) address = body.toString('utf8', start, payloadAt);
+    if (addressBytes !== addressBytesBefore || !sameBytes(body, addressAt, body, start, addressBytes)) address = body.toString('utf8', start, payloadAt);
     addressAt = start;
     addressBytesBefore = addressBytes;
     entries[i] = { kind: kind as BusKind, encoding, flags, from: u16(body, at + 4), corr: u32(body, at + 8), address, payloadAt, payloadBytes, seq: firstSeq + i };
     at = payloadAt + payloadBytes;
   }
   if (at !== body.length) throw new FrameError(`bus frame body has ${body.length - at} stray bytes after its ${count} entries`);
-  return new BusFrame(origin, pid, entries, body);
+  return new BusFrame(origin, instance, entries, body);
 }
 
 function u16(b: Uint8Array, at: number): number {
@@ -306,10 +308,6 @@ function u32(b: Uint8Array, at: number): number {
   return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
 }
 
-function sameBytes(b: Buffer, x: number, y: number, length: number): boolean {
-  for (let k = 0; k < length; k++) if (b[x + k] !== b[y + k]) return false;
-  return true;
-}
 
 function putU16(b: Buffer, at: number, v: number): void {
   b[at] = v & 0xff;

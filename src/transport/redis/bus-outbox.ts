@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { FrameHeader } from '../codec/frame.js';
 import { FrameError } from '../errors.js';
@@ -23,7 +24,7 @@ export interface BusOutboxEnv {
 /** The frame being filled for one destination host on one bus. */
 interface Outgoing {
   builder: BusFrameBuilder;
-  /** The sequence number the next message to this host gets (its idempotency key, with our pid). */
+  /** The sequence number the next message to this host gets (its idempotency key, with our instance). */
   nextSeq: number;
 }
 
@@ -42,6 +43,8 @@ export class BusOutbox {
    */
   private readonly elQueues = new Map<string, Array<{ frame: Buffer; count: number }>>();
   private readonly elBusy = new Set<string>();
+  /** This bridge's run, drawn at random: with the sequence numbers, what makes each message's key unique. */
+  private readonly instance = randomInt(2 ** 32);
 
   constructor(private readonly env: BusOutboxEnv) {
     this.keys = busKeys(env.options.cluster);
@@ -93,7 +96,7 @@ export class BusOutbox {
   private roomFor(bus: Bus, host: string, kind: BusKind, from: number, corr: number, addressBytes: number, payloadBytes: number): Outgoing | undefined {
     const filling = this.filling[bus];
     let o = filling.get(host);
-    if (o === undefined) filling.set(host, (o = { builder: new BusFrameBuilder(this.env.options.host, process.pid), nextSeq: 1 }));
+    if (o === undefined) filling.set(host, (o = { builder: new BusFrameBuilder(this.env.options.host, this.instance), nextSeq: 1 }));
     if (o.builder.count > 0 && !o.builder.fits(addressBytes, payloadBytes)) this.flushOne(bus, host, o);
     if (!o.builder.fits(addressBytes, payloadBytes)) {
       this.env.onOversized(host, kind, from, corr, new FrameError(`a message of ${payloadBytes} bytes does not fit a bus frame (${MAX_BUS_FRAME_BYTES} bytes at most)`));
@@ -140,7 +143,7 @@ export class BusOutbox {
           if (this.room()) this.env.onRoom();
         },
         () => {
-          // Redis is away: the same frame again shortly (the same ids, so a frame that did land is handled once).
+          // Redis is away: the same frame again shortly (the same sequence numbers, so a frame that did land is handled once).
           this.elBusy.delete(host);
           setTimeout(() => this.pump(host), 50);
         },

@@ -29,6 +29,8 @@ export interface EngineLogicOptions {
 
 /** How soon entries left pending ('later') are read again. */
 const RETRY_DEFERRED_MS = 250;
+/** How many sending runs (host processes) the consumer remembers the recent sequence numbers of. */
+const MAX_SENDERS = 64;
 
 export interface EngineLogicCounters {
   received: number;
@@ -57,8 +59,10 @@ export class EngineLogicConsumer {
   readonly counters: EngineLogicCounters = { received: 0, handled: 0, duplicates: 0, rejected: 0, claimed: 0 };
   /** Bumped each time the reader's connection closes: a read spanning a bump is not trusted. */
   private connectionEpoch = 0;
-  /** The sequence numbers handled lately, per sending process ('host:pid'). */
+  /** The sequence numbers handled lately, per sending run ('host:instance'), the most recently heard from last. */
   private readonly seen = new Map<string, SeqWindow>();
+  /** Entries left pending with some of their messages handled: which ones, until the entry is acknowledged. */
+  private readonly partial = new Map<string, Uint8Array>();
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private lastClaim = 0;
@@ -214,15 +218,19 @@ export class EngineLogicConsumer {
       }
       const seen = this.windowOf(frame);
       const list = frame.entries;
+      // What this consumer already handled of this entry, if it left it pending before (a message
+      // for an actor not there yet): not handled twice, however far the dedupe window moved since.
+      const handled = this.partial.get(id) ?? new Uint8Array(list.length);
+      const done = (i: number) => handled[i] === 1 || seen.has(list[i]!.seq);
       let complete = true;
       for (let i = 0; i < list.length; ) {
-        if (seen.has(list[i]!.seq)) {
-          this.counters.duplicates++;
+        if (done(i)) {
+          if (handled[i] !== 1) this.counters.duplicates++;
           i++;
           continue;
         }
         let to = i + 1;
-        while (to < list.length && !seen.has(list[to]!.seq)) to++;
+        while (to < list.length && !done(to)) to++;
         const address = list[i]!.address;
         let outcome = this.waiting.has(address) ? 'later' : this.handle(frame, i, to);
         if (typeof outcome === 'object') outcome = await outcome; // waits only when it must
@@ -232,20 +240,32 @@ export class EngineLogicConsumer {
           i++;
           continue;
         }
-        for (let k = i; k < i + outcome; k++) seen.add(list[k]!.seq);
+        for (let k = i; k < i + outcome; k++) {
+          seen.add(list[k]!.seq);
+          handled[k] = 1;
+        }
         this.counters.handled += outcome;
         i += outcome;
       }
-      if (complete) ids.push(id);
-      else this.deferredAt ||= performance.now();
+      if (complete) {
+        ids.push(id);
+        this.partial.delete(id);
+      } else {
+        this.partial.set(id, handled);
+        this.deferredAt ||= performance.now();
+      }
     }
     if (ids.length > 0) await this.redis.xack(this.options.stream, this.options.group, ...ids);
   }
 
   private windowOf(frame: BusFrame): SeqWindow {
-    const key = `${frame.origin}:${frame.pid}`;
+    const key = `${frame.origin}:${frame.instance}`;
     let w = this.seen.get(key);
-    if (w === undefined) this.seen.set(key, (w = new SeqWindow(this.options.dedupeWindow)));
+    if (w === undefined) w = new SeqWindow(this.options.dedupeWindow);
+    else this.seen.delete(key); // re-inserted below: the map stays ordered by last use
+    this.seen.set(key, w);
+    // Runs not heard from for a long time (hosts restarted long ago) are forgotten, oldest first.
+    if (this.seen.size > MAX_SENDERS) this.seen.delete(this.seen.keys().next().value!);
     return w;
   }
 }

@@ -57,7 +57,7 @@ abstract class BaseIdle implements IdleStrategy {
   protected now = performance.now();
   protected lastYield = this.now;
   protected idleSince = -1;
-  private readonly yieldEveryMs: number;
+  protected readonly yieldEveryMs: number;
 
   constructor(
     protected readonly target: ParkTarget,
@@ -79,7 +79,7 @@ abstract class BaseIdle implements IdleStrategy {
       this.reset();
       return this.now - this.lastYield >= this.yieldEveryMs ? this.yield() : undefined;
     }
-    if (this.idleSince < 0) this.idleSince = this.now;
+    if (this.idleSince < 0) this.idleSince = this.now = performance.now(); // the spin budget starts now, not at the last reading
     if (this.spinning()) {
       if (this.now - this.lastYield >= this.yieldEveryMs) return this.yield();
       this.state = 'spin';
@@ -170,9 +170,15 @@ export class AsyncIdle extends BaseIdle {
   constructor(target: ParkTarget, tuning: IdleTuning) {
     super(target, tuning, 1);
   }
-  protected async park(): Promise<void> {
+  protected park(): Promise<void> | undefined {
     const seq = this.prepare();
-    if (seq < 0) return;
+    // Work came at the last look. Still give the event loop its turn when one is due: a consumer
+    // that keeps finding work there (a reply waiting for room) must not starve its own I/O.
+    if (seq < 0) return this.now - this.lastYield >= this.yieldEveryMs ? this.yield() : undefined;
+    return this.parkFor(seq);
+  }
+
+  private async parkFor(seq: number): Promise<void> {
     await this.target.doorbell.parkAsync(seq, this.tuning.parkTimeoutMs);
     this.woke();
   }
