@@ -198,6 +198,23 @@ describe('backpressure is not a hang', () => {
     expect(partial.count).toBeLessThan(5000);
     expect(logs.filter((l) => l.event === 'hang').length).toBe(1);
   });
+
+  it('an actor blocked on a deadlocked pair is not part of the cycle: one of the pair is killed, the waiting one is left alone and finishes', async () => {
+    const { system, logs } = await start();
+    const opts = { mailboxBytes: 1 << 12, hangTimeoutMs: 300, maxDeliveries: 1 };
+    // c is watched first and has the shortest limit: were it judged a member of the cycle, it would be the one killed.
+    const c = await system.spawn('c', fixture('flooder'), { ...opts, hangTimeoutMs: 150 });
+    const refs = { a: await system.spawn('a', fixture('flooder'), opts), b: await system.spawn('b', fixture('flooder'), opts) };
+    refs.a.send({ type: 'flood', to: 'b', n: 5000 });
+    refs.b.send({ type: 'flood', to: 'a', n: 5000 });
+    c.send({ type: 'flood', to: 'a', n: 2000 });
+    const [hang] = await eventually(() => logs.filter((l) => l.event === 'hang'), (h) => h.length === 1, 10_000);
+    expect(['a', 'b']).toContain(hang!.actor);
+    // c's ask is answered once its flood is through, after the cycle is broken.
+    expect(await eventually(() => c.ask({ type: 'got?' }), () => true, 20_000)).toEqual({ count: 0, inOrder: true });
+    expect(system.stats().actors.c!.restarts).toBe(0);
+    expect(logs.filter((l) => l.event === 'hang').map((l) => l.actor)).toEqual([hang!.actor]);
+  });
 });
 
 describe('strategies and restart types, with real workers', () => {

@@ -24,8 +24,9 @@ interface Watched {
  * waiting on that ring's consumer, which is watched in its own right: the consumer is making
  * progress, or is busy with a handler of its own (its own limit applies), or is not an actor (the
  * host, the bridge waiting on Redis). Only when the waits close a cycle in which no ring is being
- * consumed (A blocked on B's full ring while B is blocked on A's) is it a deadlock, and every
- * actor in the cycle is hung.
+ * consumed (A blocked on B's full ring while B is blocked on A's) is it a deadlock. The first
+ * actor of the cycle to pass its limit is terminated, which breaks the cycle for the others; an
+ * actor merely waiting on a cycle (C blocked on A) is not part of it and is left alone.
  */
 export class Watchdog {
   private readonly watched = new Map<number, Watched>();
@@ -84,8 +85,9 @@ export class Watchdog {
 
   /**
    * Follows the waits from `w`: each actor blocked on a full ring whose consumer took nothing since
-   * the last look and is itself blocked. A wait that reaches anything else will end; one that comes
-   * back to an actor already on the path is a deadlock.
+   * the last look and is itself blocked. A wait that reaches anything else will end. One that comes
+   * back to `w` is a deadlock `w` is part of; one that closes a loop elsewhere is a deadlock `w`
+   * only waits on, broken when one of its own members is terminated.
    */
   private deadlocked(w: Watched): boolean {
     const path = new Set<number>([w.cell.id]);
@@ -93,7 +95,7 @@ export class Watchdog {
     for (;;) {
       const next = this.watched.get(at.cell.mailbox.blockedOn());
       if (next === undefined || next.consumed || !next.refused) return false;
-      if (path.has(next.cell.id)) return true;
+      if (path.has(next.cell.id)) return next.cell.id === w.cell.id;
       path.add(next.cell.id);
       at = next;
     }
