@@ -182,8 +182,9 @@ describe('backpressure is not a hang', () => {
     const { system, logs } = await start();
     const opts = { mailboxBytes: 1 << 12, hangTimeoutMs: 300, maxDeliveries: 1 };
     const refs = { a: await system.spawn('a', fixture('flooder'), opts), b: await system.spawn('b', fixture('flooder'), opts) };
-    refs.a.send({ type: 'flood', to: 'b', n: 5000 });
-    refs.b.send({ type: 'flood', to: 'a', n: 5000 });
+    // Both floods are in their mailboxes before either starts (a first flood could fill the other's).
+    const startAt = Date.now() + 50;
+    expect([refs.a.send({ type: 'flood', to: 'b', n: 5000, startAt }), refs.b.send({ type: 'flood', to: 'a', n: 5000, startAt })]).toEqual([true, true]);
     const [hang] = await eventually(() => logs.filter((l) => l.event === 'hang'), (h) => h.length === 1, 10_000);
     expect((hang!.reason as { message: string }).message).toMatch(/blocked on a full mailbox in a cycle of actors each waiting on the next \(a deadlock\) for \d+ ms \(hangTimeoutMs 300\)/);
     const victim = hang!.actor as 'a' | 'b';
@@ -205,9 +206,9 @@ describe('backpressure is not a hang', () => {
     // c is watched first and has the shortest limit: were it judged a member of the cycle, it would be the one killed.
     const c = await system.spawn('c', fixture('flooder'), { ...opts, hangTimeoutMs: 150 });
     const refs = { a: await system.spawn('a', fixture('flooder'), opts), b: await system.spawn('b', fixture('flooder'), opts) };
-    refs.a.send({ type: 'flood', to: 'b', n: 5000 });
-    refs.b.send({ type: 'flood', to: 'a', n: 5000 });
-    c.send({ type: 'flood', to: 'a', n: 2000 });
+    const startAt = Date.now() + 50;
+    const sent = [refs.a.send({ type: 'flood', to: 'b', n: 5000, startAt }), refs.b.send({ type: 'flood', to: 'a', n: 5000, startAt }), c.send({ type: 'flood', to: 'a', n: 2000, startAt })];
+    expect(sent).toEqual([true, true, true]);
     const [hang] = await eventually(() => logs.filter((l) => l.event === 'hang'), (h) => h.length === 1, 10_000);
     expect(['a', 'b']).toContain(hang!.actor);
     // c's ask is answered once its flood is through, after the cycle is broken.
