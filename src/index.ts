@@ -32,6 +32,7 @@ export {
   NoReply,
   FrameError,
   InvalidOption,
+  InvalidRecord,
   SpawnFailed,
   SupervisionFailed,
   SystemStopped,

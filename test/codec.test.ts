@@ -7,7 +7,7 @@ import { Mailbox } from '../src/transport/ring/mailbox.js';
 import { Encoding, FLAG_LZ4, FRAME_HEADER_BYTES, emptyHeader, framePrefixBytes, readHeader, writeHeader } from '../src/transport/codec/frame.js';
 import { PayloadDecoder } from '../src/transport/codec/payload.js';
 import { defineRecord } from '../src/transport/codec/records.js';
-import { FrameError } from '../src/transport/errors.js';
+import { FrameError, InvalidRecord } from '../src/transport/errors.js';
 import { Kind } from '../src/transport/protocol.js';
 
 /** An endpoint that sends to itself: every value goes through the frame codec and a real ring. */
@@ -118,6 +118,22 @@ describe('the frame codec', () => {
     }, 100);
     expect(views.size).toBe(1);
     expect(pxs).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('record values that are not objects are refused before anything is claimed: the ring stays usable and in order', () => {
+    const mailbox = Mailbox.create(1 << 12, 1 << 12);
+    const ep = new Endpoint({ id: 1, name: 'self', mailbox, compressAbove: 1024, latencySampleEvery: 1, onBadFrame: (e) => { throw e; } });
+    ep.setPeers([{ id: 1, name: 'self', block: mailbox.block, messagesBytes: 1 << 12, repliesBytes: 1 << 12 }]);
+    const self = ep.peer('self');
+    const q = (n: number) => ({ bid: n, ask: n + 1, size: 1, venue: 1, sym: 1, flags: 0, delta: 0, live: true, lvl: 0, n });
+    expect(ep.sendRecord(self, Quote, q(0))).toBe(true);
+    expect(() => ep.sendRecord(self, Quote, null as never)).toThrow(InvalidRecord);
+    expect(() => ep.sendRecordBatch(self, Quote, [q(1), 7 as never, q(2)])).toThrow(/record 'quote': values\[1\] must be an object with its fields; got 7/);
+    expect(ep.sendRecordBatch(self, Quote, [q(1), q(2)])).toBe(2);
+    const ns: number[] = [];
+    mailbox.messages.drain((byte, len) => void ns.push((ep.decode(ep.readFrame(byte, len)) as { n: number }).n), 100);
+    expect(ns).toEqual([0, 1, 2]);
+    expect(mailbox.messages.blockedByClaim()).toBe(false);
   });
 
   it('round-trips frame headers', () => {

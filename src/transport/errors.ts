@@ -87,6 +87,14 @@ export class InvalidOption extends DualbusError {
   }
 }
 
+/** Record values that are not an object of fields: nothing was written. */
+export class InvalidRecord extends DualbusError {
+  constructor(record: string, index: number | undefined, given: unknown) {
+    const which = index === undefined ? 'values' : `values[${index}]`;
+    super('InvalidRecord', `record '${record}': ${which} must be an object with its fields; got ${describe(given)}`);
+  }
+}
+
 export class SpawnFailed extends DualbusError {
   constructor(actor: string, reason: string, options?: { cause?: unknown }) {
     super('SpawnFailed', `actor '${actor}' failed to start: ${reason}`, options);

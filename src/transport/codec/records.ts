@@ -1,5 +1,5 @@
 import { viewsOf, type BufferViews } from '../buffer-views.js';
-import { FrameError, InvalidOption } from '../errors.js';
+import { FrameError, InvalidOption, InvalidRecord } from '../errors.js';
 
 /**
  * Binary records: a fixed layout declared once, written field by field straight into a ring and
@@ -125,6 +125,14 @@ export function defineRecord<F extends RecordFields>(fields: F, options: { name?
   };
   registry.set(id, type as unknown as RecordType);
   return type;
+}
+
+/**
+ * Throws InvalidRecord unless `value` (item `index` of a batch) is an object. Checked before a ring
+ * is claimed: a write that threw half way would leave a claim nobody publishes.
+ */
+export function checkRecordValue(type: RecordType, value: unknown, index?: number): void {
+  if (typeof value !== 'object' || value === null) throw new InvalidRecord(type.name, index, value);
 }
 
 /** The layout id at the start of a record payload. */

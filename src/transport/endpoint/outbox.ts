@@ -1,7 +1,7 @@
 import { Encoding } from '../codec/frame.js';
 import { PayloadEncoder } from '../codec/payload.js';
 import { PayloadStage, type PayloadSource } from '../codec/payload-stage.js';
-import type { RecordFields, RecordType, RecordValues } from '../codec/records.js';
+import { checkRecordValue, type RecordFields, type RecordType, type RecordValues } from '../codec/records.js';
 import { emptySpec, specFrameBytes, writeFrame, writeRecordRun, writePayloadRun, type FrameSpec } from '../codec/write-frame.js';
 import { ActorStopped, MessageTooLarge } from '../errors.js';
 import { ActorState, Kind, serializeError } from '../protocol.js';
@@ -64,6 +64,7 @@ export class Outbox {
 
   /** A record written field by field into the target's message ring. False when it is full. */
   record<F extends RecordFields>(target: Peer, kind: number, topic: Uint8Array | undefined, type: RecordType<F>, values: RecordValues<F>): boolean {
+    checkRecordValue(type, values);
     const spec = this.fill(kind, 0, topic ?? target.address, NONE);
     spec.encoding = Encoding.Record;
     spec.record = type as unknown as RecordType<RecordFields>;
@@ -73,6 +74,7 @@ export class Outbox {
 
   /** Records as a run of frames, one claim per run. Returns how many were written (a prefix). */
   recordRun<F extends RecordFields>(target: Peer, kind: number, topic: Uint8Array | undefined, type: RecordType<F>, values: readonly RecordValues<F>[]): number {
+    for (let i = 0; i < values.length; i++) checkRecordValue(type, values[i], i);
     const ring = target.mailbox.messages;
     const spec = this.fill(kind, 0, topic ?? target.address, NONE);
     spec.encoding = Encoding.Record;
