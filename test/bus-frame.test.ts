@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Encoding, FLAG_LZ4 } from '../src/transport/codec/frame.js';
 import { FrameError } from '../src/transport/errors.js';
-import { BUS_HEADER_BYTES, BusKind, MAX_BUS_FRAME_BYTES, decodeBusFrame, encodeBusFrame, type BusMessage } from '../src/transport/redis/bus-frame.js';
+import { BUS_HEADER_BYTES, BusFrameBuilder, BusKind, MAX_BUS_FRAME_BYTES, decodeBusFrame, encodeBusFrame, type BusMessage } from '../src/transport/redis/bus-frame.js';
 
 const message: fc.Arbitrary<BusMessage> = fc.record({
   kind: fc.constantFrom(...Object.values(BusKind)),
@@ -39,6 +39,28 @@ describe('the bus frame', () => {
     const frame = decodeBusFrame(encodeBusFrame('a', 1, 1, [{ kind: BusKind.Send, address: 'x', encoding: Encoding.Msgpack, flags: FLAG_LZ4, payload: lz4Msgpack }]));
     expect(frame.entries[0]).toMatchObject({ encoding: Encoding.Msgpack, flags: FLAG_LZ4 });
     expect(Array.from(frame.payload(0))).toEqual(Array.from(lz4Msgpack));
+  });
+
+  it('the builder says whether a message fits, counting the origin block for a frame\'s first message', () => {
+    const origin = 'h'.repeat(1000);
+    const b = new BusFrameBuilder(origin, 1);
+    const address = Buffer.from('x');
+    // 16-byte header, origin block (2 + 1000 + 4 + 8), 16-byte entry header, 1-byte address.
+    const room = MAX_BUS_FRAME_BYTES - (BUS_HEADER_BYTES + 2 + origin.length + 12 + 16 + 1);
+    expect(b.fits(1, room)).toBe(true);
+    expect(b.fits(1, room + 1)).toBe(false);
+    b.begin(1);
+    const payload = randomBytes(room); // incompressible: sent as it is, exactly at the limit
+    b.add(BusKind.Send, address, 3, 0, Encoding.Raw + 8, 0, payload);
+    expect(b.fits(1, 0)).toBe(false);
+    const frame = b.finish();
+    expect(frame.length).toBe(MAX_BUS_FRAME_BYTES);
+    const read = decodeBusFrame(frame);
+    expect([read.origin, read.entries.length, Buffer.from(read.payload(0)).equals(payload)]).toEqual([origin, 1, true]);
+    // The next frame starts small again and grows as it needs to.
+    b.begin(2);
+    b.add(BusKind.Send, address, 3, 0, Encoding.Msgpack, 0, Uint8Array.of(0xc0));
+    expect(decodeBusFrame(b.finish()).entries.map((e) => e.seq)).toEqual([2]);
   });
 
   it('rejects every fault with a FrameError that names it', () => {

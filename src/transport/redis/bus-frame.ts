@@ -95,6 +95,12 @@ export class BusFrame implements PayloadSource {
   }
 }
 
+const INITIAL_BUFFER_BYTES = 1 << 14;
+
+function nextPowerOfTwo(n: number): number {
+  return 2 ** Math.ceil(Math.log2(n));
+}
+
 /**
  * Builds one bus frame, message by message: each payload is copied once, from the ring that held
  * it into the frame. `finish` seals it (compressed above the threshold when that is smaller).
@@ -111,16 +117,17 @@ export class BusFrameBuilder {
     private readonly compressAbove = DEFAULT_COMPRESS_ABOVE,
   ) {
     this.originBytes = Buffer.from(origin, 'utf8');
-    this.buf = Buffer.allocUnsafe(1 << 14);
+    this.buf = Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
   }
 
   get count(): number {
     return this.entries;
   }
 
-  /** Whether a message of these sizes still fits this frame's size limit. */
+  /** Whether a message of these sizes still fits this frame's size limit (with the origin block, for a frame's first). */
   fits(addressBytes: number, payloadBytes: number): boolean {
-    return this.used + ENTRY_HEADER_BYTES + addressBytes + payloadBytes <= MAX_BUS_FRAME_BYTES;
+    const used = this.entries === 0 ? BUS_HEADER_BYTES + ORIGIN_FIXED_BYTES + this.originBytes.length : this.used;
+    return used + ENTRY_HEADER_BYTES + addressBytes + payloadBytes <= MAX_BUS_FRAME_BYTES;
   }
 
   /** Starts a frame whose first message has sequence number `firstSeq`. */
@@ -183,8 +190,9 @@ export class BusFrameBuilder {
     let frame: Buffer;
     if (packed === undefined) {
       frame = this.buf.subarray(0, this.used);
-      // The frame keeps this buffer (it waits for Redis): the next frame gets a new one of the same size.
-      this.buf = Buffer.allocUnsafe(this.buf.length);
+      // The frame keeps this buffer (it waits for Redis): the next frame gets a new one sized for
+      // a frame like this one, so that one burst does not make every later buffer as large.
+      this.buf = Buffer.allocUnsafe(Math.max(INITIAL_BUFFER_BYTES, nextPowerOfTwo(this.used)));
     } else {
       frame = Buffer.allocUnsafe(total);
       frame.set(packed, BUS_HEADER_BYTES);
