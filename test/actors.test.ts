@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { ActorCrashed, AskTimeout, InvalidOption, MailboxFull, MessageTooLarge, NoReply, RemoteError, SpawnFailed } from 'dualbus';
 import { Tick } from './fixtures/records.js';
 import { eventually, fixture, systemPerTest } from './helpers.js';
@@ -193,6 +194,17 @@ describe('backpressure', () => {
     const fan = await system.spawn('fan', fixture('fan-out'), { repliesBytes: 1024, onFull: 'throw' });
     const answers = await fan.ask({ type: 'fan', to: 'echo', n: 200 }, { timeoutMs: 10_000 });
     expect(answers).toEqual(Array.from({ length: 200 }, (_, i) => `answer number ${i}`));
+  });
+
+  it('an answer too large for the asker\'s reply ring rejects the ask with the remote MessageTooLarge, and the next ask is answered', async () => {
+    const { system } = await start();
+    const echo = await system.spawn('echo', fixture('echo'), { mailboxBytes: 1 << 20 });
+    const huge = randomBytes(160_000); // 160 KB that lz4 cannot shrink; the host takes answers up to 128 KiB
+    const err = await echo.ask({ type: 'echo', value: huge }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteError);
+    expect(err).toMatchObject({ remoteCode: 'MessageTooLarge' });
+    expect((err as Error).message).toMatch(/answer of 160\d{3} bytes is larger than the largest answer actor '\$host' accepts \(131\d{3} bytes, half its reply ring\); raise the asker's repliesBytes/);
+    expect(await echo.ask({ type: 'echo', value: 'small' })).toBe('small');
   });
 
   it('a message larger than half the mailbox is refused with MessageTooLarge, and nothing is written', async () => {

@@ -18,13 +18,12 @@ export class MailboxFull extends DualbusError {
   }
 }
 
-/** A message can never fit the target mailbox. */
+/** A message can never fit the target mailbox (or an answer the asker's reply ring). */
 export class MessageTooLarge extends DualbusError {
-  constructor(actor: string, bytes: number, max: number) {
-    super(
-      'MessageTooLarge',
-      `message of ${bytes} bytes is larger than the largest message actor '${actor}' accepts (${max} bytes, half its mailbox); raise mailboxBytes`,
-    );
+  constructor(actor: string, bytes: number, max: number, ring: 'mailbox' | 'replies' = 'mailbox') {
+    const what = ring === 'mailbox' ? 'message' : 'answer';
+    const raise = ring === 'mailbox' ? 'half its mailbox); raise mailboxBytes' : "half its reply ring); raise the asker's repliesBytes";
+    super('MessageTooLarge', `${what} of ${bytes} bytes is larger than the largest ${what} actor '${actor}' accepts (${max} bytes, ${raise}`);
   }
 }
 

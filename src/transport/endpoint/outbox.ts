@@ -143,14 +143,16 @@ export class Outbox {
    */
   reply(target: Peer, kind: number, corr: number, payload: Payload): void {
     const ring = target.mailbox.replies;
+    const frameBytes = specFrameBytes(this.fill(kind, corr, undefined, payload));
+    if (frameBytes > ring.maxPayload) {
+      // The answer cannot fit: tell the asker why instead of leaving it to time out.
+      kind = Kind.ReplyError;
+      payload = this.encoder.encode(serializeError(new MessageTooLarge(target.name, frameBytes, ring.maxPayload, 'replies')));
+    }
     const attempt = (p: Payload) => (): boolean => {
       try {
         return this.put(target, ring, this.fill(kind, corr, undefined, p));
       } catch (err) {
-        if (err instanceof MessageTooLarge) {
-          // The answer cannot fit: tell the asker why instead of leaving it to time out.
-          return this.put(target, ring, this.fill(Kind.ReplyError, corr, undefined, this.encoder.encode(serializeError(err))));
-        }
         if (err instanceof ActorStopped) return true; // the asker stopped: nobody to answer
         throw err;
       }
