@@ -99,11 +99,6 @@ export class Endpoint {
     return this.fullUnlessAllowed(target, this.out.message(target, Kind.Send, 0, undefined, this.out.encode(value)));
   }
 
-  /** Writes a payload encoded elsewhere (another host's) as it is; false when the mailbox is full. */
-  sendPayload(target: Peer, payload: Payload): boolean {
-    return this.out.message(target, Kind.Send, 0, undefined, payload);
-  }
-
   /** Writes payloads `[from, from+count)` of `source`, encoded elsewhere, as runs of frames; returns how many were written. */
   sendPayloads(target: Peer, source: PayloadSource, from: number, count: number): number {
     return this.out.payloadRun(target, Kind.Send, undefined, source, from, count);

@@ -27,10 +27,10 @@ export function nowMs(): number {
 const NONE: Payload = { encoding: Encoding.None, flags: 0, bytes: new Uint8Array(0) };
 
 /**
- * Writes one endpoint's frames into other endpoints' rings: every frame of a message, a publish or
- * a reply goes through `put` (size check, stopped target, full ring counted), one at a time or as
- * a run with one claim. It stamps every Nth frame with the send time for the latency histogram,
- * and keeps replies that found the asker's reply ring full until they fit.
+ * Writes one endpoint's frames into other endpoints' rings: a message, a publish or a reply one at
+ * a time (`put`), or runs of them with one claim each (`commitRun`); both check the size and a
+ * stopped target first and count a full ring. It stamps every Nth frame with the send time for the
+ * latency histogram, and keeps replies that found the asker's reply ring full until they fit.
  */
 export class Outbox {
   private readonly spec: FrameSpec = emptySpec();

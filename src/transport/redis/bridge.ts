@@ -54,7 +54,7 @@ const DEDUPE_WINDOW = 100_000;
  *
  * Out: each drain of its ring is packed into one bus frame per destination host (at most
  * batchMax messages): engine-logic messages are XADDed to the destination's stream (acknowledged by
- * Redis before they count as sent; retried with the same ids until they are), market data is
+ * Redis before they count as sent; retried, with the same sequence numbers, until they are), market data is
  * PUBLISHed on the destination's channel (dropped and counted while Redis is away).
  * In: its engine-logic consumer and market-data subscription deliver into the local actors' rings.
  */

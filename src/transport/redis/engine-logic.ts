@@ -162,7 +162,7 @@ export class EngineLogicConsumer {
     return reply;
   }
 
-  /** Reads a batch of new entries (blocking up to 200 ms); returns how many came. */
+  /** Reads a batch of new entries (blocking up to 200 ms) and handles them. */
   private async readNew(): Promise<void> {
     const o = this.options;
     await this.handleEntries(streamEntries(await this.read('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', 256, 'BLOCK', 200, 'STREAMS', o.stream, '>')));
