@@ -137,6 +137,39 @@ describe('the engine-logic bus (Redis streams, consumer groups)', () => {
     expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
+  it('an entry partly delivered (one of its actors not there yet) delivers each of its messages once, however far the dedupe window moved meanwhile', async () => {
+    const redis = await server();
+    const producer = client(redis);
+    let mlPresent = false;
+    const got: string[] = [];
+    const c = new EngineLogicConsumer(
+      client(redis),
+      options('b-1', 5000, 4), // a dedupe window of 4: the second frame moves it past the first
+      (frame, from, to) => {
+        // As the bridge does: the run of messages to the first one's actor, or 'later' for them.
+        const address = frame.entries[from]!.address;
+        if (address === 'ml' && !mlPresent) return 'later';
+        let i = from;
+        for (; i < to && frame.entries[i]!.address === address; i++) got.push(`${address}:${(packr.unpack(frame.payload(i)) as { seq: number }).seq}`);
+        return i - from;
+      },
+      () => {},
+      () => {},
+    );
+    c.start();
+    cleanups.push(() => c.stop());
+    const to = (address: string, seqs: number[]): BusMessage[] => seqs.map((seq) => ({ kind: BusKind.Send, address, encoding: Encoding.Msgpack, payload: packr.pack({ seq }) }));
+    await producer.xgroup('CREATE', 'test:el:host-b', 'dualbus', '0', 'MKSTREAM').catch(() => {});
+    await appendFrame(producer, 'test:el:host-b', 1000, encodeBusFrame('host-a', 1, 1, [...to('risk', [0, 1, 2]), ...to('ml', [3, 4])]));
+    await appendFrame(producer, 'test:el:host-b', 1000, encodeBusFrame('host-a', 1, 6, to('risk', [5, 6, 7, 8, 9, 10, 11, 12])));
+    await eventually(() => got.length, (n) => n === 11);
+    mlPresent = true; // the pending entry is read again: only its two messages for ml are new
+    await eventually(() => got.length, (n) => n >= 13, 5000);
+    await new Promise((r) => setTimeout(r, 600)); // two more re-read periods: nothing comes twice
+    expect(got).toEqual([...[0, 1, 2].map((n) => `risk:${n}`), ...[5, 6, 7, 8, 9, 10, 11, 12].map((n) => `risk:${n}`), 'ml:3', 'ml:4']);
+    expect(c.counters.duplicates).toBe(0);
+  });
+
   it('a new process of a host takes over what its previous one left pending before anything newer, however recent', async () => {
     const redis = await server();
     const producer = client(redis);
