@@ -150,6 +150,40 @@ describe('failure detection and recovery', () => {
     // The event travels by postMessage: it may land after the answer to the ask above.
     expect(await eventually(() => logs.find((l) => l.event === 'stale-claim'), (l) => l !== undefined)).toMatchObject({ actor: 'f', reason: { message: expect.stringMatching(/skipped a claim of 72 bytes/) } });
   });
+
+  it("an actor skips a dead sender's claim in its reply ring: its ask is answered", async () => {
+    const { system, logs } = await start({ staleClaimMs: 100 });
+    await system.spawn('echo', fixture('echo'));
+    const relay = await system.spawn('relay', fixture('async-asker'));
+    const block = (system as unknown as { directory: { cells: Map<string, { entry: { block: SharedArrayBuffer; messagesBytes: number; repliesBytes: number } }> } }).directory.cells.get('relay')!.entry;
+    const { Worker } = await import('node:worker_threads');
+    const dying = new Worker(fixture('claim-and-die'), { workerData: { ...block, ring: 'replies' } });
+    await new Promise((resolve) => dying.once('exit', resolve));
+    expect(await relay.ask({ type: 'relay', to: 'echo', value: 7 })).toEqual({ relayed: 7 });
+    expect(await eventually(() => logs.find((l) => l.event === 'stale-claim'), (l) => l !== undefined)).toMatchObject({ actor: 'relay', reason: { message: expect.stringMatching(/skipped a claim of 72 bytes/) } });
+  });
+
+  it("the host skips a dead sender's claim in its own inbox and in its reply ring", async () => {
+    const { system, logs } = await start({ staleClaimMs: 100 });
+    const echo = await system.spawn('echo', fixture('echo'));
+    const got: unknown[] = [];
+    const off = system.subscribe('news.*', (msg) => void got.push(msg));
+    await off.ready;
+    const host = (system as unknown as { endpoint: { own: { block: SharedArrayBuffer; messagesBytes: number; repliesBytes: number } } }).endpoint.own;
+    const { Worker } = await import('node:worker_threads');
+    for (const ring of ['messages', 'replies']) {
+      const dying = new Worker(fixture('claim-and-die'), { workerData: { block: host.block, messagesBytes: host.messagesBytes, repliesBytes: host.repliesBytes, ring } });
+      await new Promise((resolve) => dying.once('exit', resolve));
+    }
+    for (let n = 0; n < 5; n++) echo.send({ type: 'publish', topic: `news.${n}`, msg: n });
+    expect(await echo.ask({ type: 'echo', value: 'through' })).toBe('through');
+    expect(await eventually(() => got, (g) => g.length === 5)).toEqual([0, 1, 2, 3, 4]);
+    const stale = await eventually(() => logs.filter((l) => l.event === 'stale-claim'), (l) => l.length === 2);
+    expect(stale.map((l) => [l.actor, (l.reason as { message: string }).message])).toEqual([
+      ['$host', expect.stringMatching(/skipped a claim of 72 bytes/)],
+      ['$host', expect.stringMatching(/skipped a claim of 72 bytes/)],
+    ]);
+  });
 });
 
 describe('backpressure is not a hang', () => {
