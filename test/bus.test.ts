@@ -1,4 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisServer } from '../tools/redis-server.js';
@@ -35,8 +38,8 @@ class Host {
     });
   }
 
-  static async start(name: string, b: { md: RedisServer; el: RedisServer; cluster: string }, actors: string[] = []): Promise<Host> {
-    const proc = fork(fixture('host-process'), [name, b.md.url, b.el.url, ...actors], { env: { ...process.env, DUALBUS_TEST_CLUSTER: b.cluster }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  static async start(name: string, b: { md: RedisServer; el: RedisServer; cluster: string }, actors: string[] = [], env: Record<string, string> = {}): Promise<Host> {
+    const proc = fork(fixture('host-process'), [name, b.md.url, b.el.url, ...actors], { env: { ...process.env, DUALBUS_TEST_CLUSTER: b.cluster, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const host = new Host(name, proc);
     cleanups.push(() => host.kill());
     await new Promise<void>((resolve, reject) => {
@@ -173,6 +176,28 @@ describe('the dual Redis bus between hosts', () => {
     expect(stats.bus.claimed).toBeGreaterThan(0);
     const t = await eventually(() => next.call<any>({ cmd: 'ask', to: 'tally', msg: { type: 'tally?' } }), (x) => x.max === 399, 15_000);
     expect(t.outOfOrder).toBe(0);
+  }, 60_000);
+
+  it('a host shut down mid-stream hands nothing to its stopping actors: what it did not deliver waits in Redis for its next process', async () => {
+    const b = await buses();
+    const out = join(mkdtempSync(join(tmpdir(), 'dualbus-bus-')), 'first.json');
+    const a = await Host.start('host-a', b);
+    const first = await Host.start('host-b', b, ['tally=slow-tally@1024'], { DUALBUS_TALLY_OUT: out });
+    await eventually(() => a.call<boolean>({ cmd: 'knows?', name: 'tally' }), (k) => k, 10_000);
+    await a.call({ cmd: 'send-many', to: 'tally', from: 0, count: 400 }); // 2 s of work for the slow tally
+    await new Promise((r) => setTimeout(r, 500));
+    await first.call({ cmd: 'shutdown' });
+    await first.exited;
+    const before = JSON.parse(readFileSync(out, 'utf8')) as { count: number; seqs: number[] };
+    expect(before.count).toBeGreaterThan(0);
+    expect(before.count).toBeLessThan(400);
+    const next = await Host.start('host-b', b, ['tally=tally']);
+    const after = await eventually(() => next.call<any>({ cmd: 'ask', to: 'tally', msg: { type: 'tally?', seqs: true } }), (t) => t.max === 399, 15_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const last = await next.call<any>({ cmd: 'ask', to: 'tally', msg: { type: 'tally?', seqs: true } });
+    // Every one handled once, by one process or the other, each in order.
+    expect([...before.seqs, ...last.seqs].sort((x, y) => x - y)).toEqual(Array.from({ length: 400 }, (_, i) => i));
+    expect([before.count + last.count, after.outOfOrder]).toEqual([400, 0]);
   }, 60_000);
 
   it('a host that dies leaves the registry: asks to it fail fast, market data to it is counted as dropped, sends wait for it', async () => {

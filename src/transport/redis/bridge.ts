@@ -118,7 +118,7 @@ export class Bridge {
     });
     this.consumer = new EngineLogicConsumer(
       this.elRead,
-      { stream: this.keys.stream(options.host), group: 'dualbus', consumer: `${options.host}:${process.pid}`, maxLen: options.streamMaxLen, claimIdleMs: options.claimIdleMs, dedupeWindow: DEDUPE_WINDOW },
+      { stream: this.keys.stream(options.host), group: 'dualbus', consumer: `${options.host}:${process.pid}`, maxLen: options.streamMaxLen, claimIdleMs: options.claimIdleMs, dedupeWindow: DEDUPE_WINDOW, progressTtlMs: options.streamTtlMs },
       (frame, from, to) => this.deliver(frame, from, to),
       (entryId, err) => this.rejectedFrame('engine-logic', entryId, err),
       (err) => this.events.event('redis-error', { bus: 'engine-logic', while: 'reading' }, serializeError(err)),

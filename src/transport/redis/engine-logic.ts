@@ -25,6 +25,8 @@ export interface EngineLogicOptions {
   claimIdleMs: number;
   /** How many idempotency keys to remember per sending process (the window within which a duplicate is recognised). */
   dedupeWindow: number;
+  /** How long the progress a stopping consumer leaves for its host's next process is kept (as long as the stream). */
+  progressTtlMs: number;
 }
 
 /** How soon entries left pending ('later') are read again. */
@@ -99,9 +101,35 @@ export class EngineLogicConsumer {
     this.loop = this.run();
   }
 
+  /**
+   * Stops reading. What it had handled of entries it leaves pending (messages it could not hand
+   * over before the stop) is left in Redis for this host's next process, which then hands out only
+   * the rest: a graceful restart hands each message once. (A process that dies leaves nothing: its
+   * next one handles those entries whole, at least once.)
+   */
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
+    await this.saveProgress().catch((err: Error) => this.onRedisError(err));
+  }
+
+  private get progressKey(): string {
+    return `${this.options.stream}:progress`;
+  }
+
+  private async saveProgress(): Promise<void> {
+    const fields: Array<string | Buffer> = [];
+    for (const [id, handled] of this.partial) if (handled.includes(1)) fields.push(id, Buffer.from(handled));
+    if (fields.length === 0) return;
+    await this.redis.hset(this.progressKey, ...fields);
+    await this.redis.pexpire(this.progressKey, this.options.progressTtlMs);
+  }
+
+  /** Takes over the progress the previous process of this host left (once, before reading anything). */
+  private async loadProgress(): Promise<void> {
+    const left = await this.redis.hgetallBuffer(this.progressKey);
+    for (const [id, handled] of Object.entries(left)) this.partial.set(id, new Uint8Array(handled));
+    if (Object.keys(left).length > 0) await this.redis.del(this.progressKey);
   }
 
   private async run(): Promise<void> {
@@ -109,9 +137,14 @@ export class EngineLogicConsumer {
     // Then, once, whatever the previous processes of this host left pending, however recently they
     // read it: a new process must not handle anything newer before it (order holds across a restart).
     let takeover = true;
+    let progressLoaded = false;
     while (this.running) {
       try {
         await this.ensureGroup();
+        if (!progressLoaded) {
+          await this.loadProgress();
+          progressLoaded = true;
+        }
         if (backlog || (this.deferredAt !== 0 && performance.now() - this.deferredAt >= RETRY_DEFERRED_MS)) {
           backlog = false;
           this.deferredAt = 0;
@@ -220,7 +253,8 @@ export class EngineLogicConsumer {
       const list = frame.entries;
       // What this consumer already handled of this entry, if it left it pending before (a message
       // for an actor not there yet): not handled twice, however far the dedupe window moved since.
-      const handled = this.partial.get(id) ?? new Uint8Array(list.length);
+      const known = this.partial.get(id);
+      const handled = known !== undefined && known.length === list.length ? known : new Uint8Array(list.length);
       const done = (i: number) => handled[i] === 1 || seen.has(list[i]!.seq);
       let complete = true;
       for (let i = 0; i < list.length; ) {
