@@ -32,11 +32,18 @@ module.exports = {
       to: { path: '(^|/)(src/(?!transport/)|supervisors/)' },
     },
     {
+      name: 'kernels-stand-alone',
+      comment: 'kernels/ (the pool, its threads and the kernels) is used by both sides and imports neither runtime/ nor actors/',
+      severity: 'error',
+      from: { path: '(^|/)src/kernels/' },
+      to: { path: '(^|/)src/(runtime|actors)/' },
+    },
+    {
       name: 'worker-entries-by-url',
       comment: 'a worker entry (worker-main, bridge-main) is started by URL, never imported: importing it would run it',
       severity: 'error',
       from: {},
-      to: { path: '(^|/)src/(actors/worker-main|transport/redis/bridge-main)\\.ts$' },
+      to: { path: '(^|/)src/(actors/worker-main|transport/redis/bridge-main|kernels/pool-worker)\\.ts$' },
     },
     {
       name: 'nothing-imports-the-package-root',

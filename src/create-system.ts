@@ -6,6 +6,7 @@ import { startSystem, type System } from './runtime/system.js';
 const WORKER_ENTRIES = Object.freeze({
   actor: new URL('./actors/worker-main.js', import.meta.url),
   bridge: new URL('./transport/redis/bridge-main.js', import.meta.url),
+  kernel: new URL('./kernels/pool-worker.js', import.meta.url),
 });
 
 /** Creates an embedded actor system: no service, no configuration needed. */

@@ -1,9 +1,9 @@
 // The package root: the public API of dualbus, re-exported. Nothing else lives here.
 export { defineActor, isActorDefinition } from './actors/define.js';
-export type { ActorDefinition, AnyActorDefinition, MessageOf, ReplyOf, ActorContext, AskOptions } from './transport/contract.js';
+export type { ActorDefinition, AnyActorDefinition, MessageOf, ReplyOf, ActorContext, AskOptions, ActorKernels, ActorKernelRunOptions, PipeOutcome, ReplyHandle } from './transport/contract.js';
 export { createSystem } from './create-system.js';
 export { System } from './runtime/system.js';
-export type { SystemStats, SubscriptionHandler, Unsubscribe, ActorEvent, ActorExitEvent, WorkerEntries } from './runtime/system.js';
+export type { SystemStats, SubscriptionHandler, Unsubscribe, ActorEvent, ActorExitEvent, WorkerEntries, Kernels } from './runtime/system.js';
 export { child, supervisor } from './runtime/tree.js';
 export { TreeSpecError } from '../supervisors/spec.js';
 export type { ChildSpec, SupervisorSpec, SupervisorOptions, Strategy, RestartType, ErrorDirective, BackoffOptions } from '../supervisors/spec.js';
@@ -38,3 +38,23 @@ export {
   SystemStopped,
 } from './transport/errors.js';
 export type { WaitStrategyName } from './transport/protocol.js';
+export { defineKernel, isKernelDefinition } from './kernels/define.js';
+export type { KernelSpec, KernelDefinition, KernelContext, KernelImpl, BackendName } from './kernels/define.js';
+export type { NumericCores } from './kernels/cores.js';
+export { sharedArray, toShared, isShared } from './kernels/shared-arrays.js';
+export type { NumericArray, NumericArrayConstructor } from './kernels/shared-arrays.js';
+export { KERNEL_DEFAULTS } from './kernels/options.js';
+export type { KernelPoolOptions } from './kernels/options.js';
+export type { KernelRunOptions, KernelInfo, BackendInfo } from './kernels/pool.js';
+export type { KernelStats, KernelCallStats } from './kernels/kernel-stats.js';
+export type { CalibrationPoint } from './kernels/calibration.js';
+export {
+  KernelQueueFull,
+  KernelTimeout,
+  KernelAborted,
+  KernelArgumentError,
+  KernelThreadDied,
+  KernelPoolClosed,
+  UnknownKernel,
+  BackendUnavailable,
+} from './kernels/errors.js';

@@ -1,6 +1,6 @@
 import { frameTopic } from '../transport/codec/frame.js';
 import type { RecordFields, RecordType, RecordValues } from '../transport/codec/records.js';
-import type { ActorContext, AskOptions } from '../transport/contract.js';
+import type { ActorContext, ActorKernels, AskOptions, PipeOutcome, ReplyHandle } from '../transport/contract.js';
 import type { Endpoint } from '../transport/endpoint/endpoint.js';
 import { DualbusError, NoReply } from '../transport/errors.js';
 import { Kind, timeoutOption } from '../transport/protocol.js';
@@ -19,6 +19,9 @@ export class ActorContextImpl<Reply = unknown> implements ActorContext<Reply> {
   constructor(
     private readonly endpoint: Endpoint,
     private readonly askTimeoutMs: number,
+    readonly kernels: ActorKernels,
+    /** Queues a message for this actor in its own thread (pipeToSelf). */
+    private readonly deliverLocal: (msg: unknown) => void,
   ) {}
 
   get self(): string {
@@ -102,6 +105,21 @@ export class ActorContextImpl<Reply = unknown> implements ActorContext<Reply> {
     this.endpoint.reply(this.from, this.corr, value);
   }
 
+  deferReply(): ReplyHandle<Reply> {
+    if (this.kind !== Kind.Ask) throw new DualbusError('NotAnAsk', `actor '${this.self}': deferReply called while handling a message that is not an ask`);
+    if (this.replied) throw new DualbusError('AlreadyReplied', `actor '${this.self}': deferReply called for an ask already answered`);
+    this.replied = true; // finish() must not answer NoReply: the handle answers
+    return new DeferredReply<Reply>(this.endpoint, this.from, this.corr, this.sender);
+  }
+
+  pipeToSelf<T>(promise: Promise<T>, toMessage: (outcome: PipeOutcome<T>) => unknown): void {
+    const deliver = (outcome: PipeOutcome<T>): void => this.deliverLocal(toMessage(outcome));
+    promise.then(
+      (value) => deliver({ ok: true, value }),
+      (error: unknown) => deliver({ ok: false, error }),
+    );
+  }
+
   publish(topic: string, msg: unknown): boolean {
     return this.endpoint.publish(topic, msg);
   }
@@ -116,5 +134,32 @@ export class ActorContextImpl<Reply = unknown> implements ActorContext<Reply> {
 
   publishRecordBatch<F extends RecordFields>(topic: string, type: RecordType<F>, values: readonly RecordValues<F>[]): boolean {
     return this.endpoint.publishRecordBatch(topic, type, values);
+  }
+}
+
+/** An ask answered after its `receive` returned: the asker and its ask id, kept until `reply` or `fail`. */
+class DeferredReply<Reply> implements ReplyHandle<Reply> {
+  settled = false;
+
+  constructor(
+    private readonly endpoint: Endpoint,
+    private readonly from: number,
+    private readonly corr: number,
+    readonly asker: string | undefined,
+  ) {}
+
+  reply(value: Reply): void {
+    this.answered();
+    this.endpoint.reply(this.from, this.corr, value);
+  }
+
+  fail(error: unknown): void {
+    this.answered();
+    this.endpoint.replyError(this.from, this.corr, error);
+  }
+
+  private answered(): void {
+    if (this.settled) throw new DualbusError('AlreadyReplied', `actor '${this.endpoint.name}': a deferred reply answered twice`);
+    this.settled = true;
   }
 }

@@ -6,6 +6,7 @@ import { createIdle, type IdleStrategy } from '../transport/ring/idle.js';
 import { StaleClaimWatch } from '../transport/ring/stale-claims.js';
 import { FailureCode, Kind, type ErrorDirectiveName } from '../transport/protocol.js';
 import type { ActorContextImpl } from './context.js';
+import type { SelfMessages } from './self-messages.js';
 
 /** How many messages one drain handles before the loop looks at its idle strategy again. */
 const BATCH = 256;
@@ -72,6 +73,7 @@ export class ActorLoop {
     private readonly hooks: LoopHooks,
     private readonly options: LoopOptions,
     controlPending: () => boolean,
+    private readonly selfMessages: SelfMessages,
   ) {
     const own = endpoint.own;
     this.staleMessages = new StaleClaimWatch(own.messages, options.staleClaimMs);
@@ -122,6 +124,8 @@ export class ActorLoop {
     own.beat();
     let n = this.drainReplies();
     if (this.stopNow) return n;
+    n += this.drainSelfMessages();
+    if (this.inflight !== undefined || this.fatal !== undefined) return n; // one message at a time
     if (!own.messages.hasRecord()) {
       this.skipStale(this.staleMessages);
       return n;
@@ -135,6 +139,19 @@ export class ActorLoop {
     const t0 = performance.now();
     n += own.messages.drain(this.onMessage, BATCH, this.holding);
     own.addStat(STAT_HANDLER_MS, performance.now() - t0);
+    return n;
+  }
+
+  /** Handles the messages this actor sent itself (pipeToSelf), until one goes async. */
+  private drainSelfMessages(): number {
+    let n = 0;
+    while (this.selfMessages.size > 0 && this.inflight === undefined && this.fatal === undefined) {
+      const msg = this.selfMessages.shift();
+      this.ctx.begin(Kind.Send, 0, this.endpoint.id, 0, 0);
+      this.handle(msg);
+      this.handledSinceIdle = true;
+      n++;
+    }
     return n;
   }
 
@@ -171,6 +188,16 @@ export class ActorLoop {
       ctx.fail(err);
       return;
     }
+    this.handle(msg);
+    if (--this.depthCheckIn === 0) {
+      this.depthCheckIn = 64;
+      ep.own.maxStat(STAT_HIGH_WATER, ep.own.messages.depth());
+    }
+  };
+
+  /** Runs `receive` on one message; an async one becomes the message in flight. */
+  private handle(msg: unknown): void {
+    const ctx = this.ctx;
     try {
       const result = this.def.receive(this.state, msg, ctx);
       if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
@@ -184,11 +211,7 @@ export class ActorLoop {
     } catch (err) {
       this.receiveThrew(err);
     }
-    if (--this.depthCheckIn === 0) {
-      this.depthCheckIn = 64;
-      ep.own.maxStat(STAT_HIGH_WATER, ep.own.messages.depth());
-    }
-  };
+  }
 
   /** Waits for the async handler to settle, reading replies (and nothing else) meanwhile. */
   private async awaitInflight(): Promise<void> {

@@ -19,7 +19,9 @@ import {
 } from '../transport/protocol.js';
 import { ActorContextImpl } from './context.js';
 import { isActorDefinition } from './define.js';
+import { KernelClient } from './kernel-client.js';
 import { ActorLoop, ReceiveFailed } from './loop.js';
+import { SelfMessages } from './self-messages.js';
 import { EventReporter } from './events.js';
 
 const boot = workerData as WorkerBoot;
@@ -58,12 +60,20 @@ async function attach(m: AttachMessage): Promise<void> {
 
   let loop: ActorLoop | undefined;
   let stop: { drain: boolean } | undefined;
-  const control = listenForControl(port, endpoint, m.controlCount, (drain) => {
-    stop = { drain };
-    loop?.requestStop(drain);
-  });
+  const kernels = new KernelClient(post);
+  const control = listenForControl(
+    port,
+    endpoint,
+    m.controlCount,
+    (drain) => {
+      stop = { drain };
+      loop?.requestStop(drain);
+    },
+    (result) => kernels.answered(result),
+  );
 
-  const ctx = new ActorContextImpl(endpoint, boot.askTimeoutMs);
+  const selfMessages = new SelfMessages(mailbox.doorbell);
+  const ctx = new ActorContextImpl(endpoint, boot.askTimeoutMs, kernels, (msg) => selfMessages.push(msg));
   let state: unknown;
   try {
     if (def === undefined) throw loadError;
@@ -98,7 +108,7 @@ async function attach(m: AttachMessage): Promise<void> {
   const target: ParkTarget = {
     doorbell: mailbox.doorbell,
     // A reply deferred for lack of room is retried on every turn, so stay awake until it fits.
-    hasWork: () => mailbox.hasWork() || endpoint.hasDeferredReplies(),
+    hasWork: () => mailbox.hasWork() || endpoint.hasDeferredReplies() || selfMessages.size > 0,
     controlPending: control.pending,
   };
   const idle = createIdle(boot.wait, target, { spinMicros: boot.spinMicros, parkTimeoutMs: boot.parkTimeoutMs });
@@ -111,6 +121,7 @@ async function attach(m: AttachMessage): Promise<void> {
     { onError: (kind, err) => events.report(kind, err), onIdle: () => snapshot(false) },
     { onError: boot.onError, staleClaimMs: boot.staleClaimMs, beatEveryMs: Math.min(1000, boot.hangTimeoutMs / 4) },
     control.pending,
+    selfMessages,
   );
   if (stop !== undefined) loop.requestStop(stop.drain);
   try {

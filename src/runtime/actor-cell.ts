@@ -13,9 +13,11 @@ import {
   type SubscriptionEntry,
   type WorkerBoot,
 } from '../transport/protocol.js';
+import type { KernelPool } from '../kernels/pool.js';
 import type { ExitCause } from '../../supervisors/supervisor-machine.js';
 import { takeHeadRecord, type TakenRecord } from './dead-letters.js';
 import type { ResolvedSpawnOptions, ResolvedSupervision } from './options.js';
+import { KernelCalls } from './kernel-calls.js';
 import { WorkerLink } from './worker-link.js';
 
 /** How a worker ended without being asked to, as the supervisor needs to know it. */
@@ -45,6 +47,8 @@ export interface CellEnv {
   onExit(cell: ActorCell, exit: CellExit): void;
   /** A standby worker died before it was needed (the next start makes a fresh one). */
   onStandbyFailed(cell: ActorCell, error: SerializedError): void;
+  /** The system's kernel pool, which the actor's `ctx.kernels` calls run in. */
+  kernels: KernelPool;
 }
 
 export type CellState = 'down' | 'starting' | 'running' | 'stopping';
@@ -66,6 +70,8 @@ export class ActorCell {
   private worker: Worker | undefined;
   /** The control channel to the running worker. */
   private link: WorkerLink | undefined;
+  /** The kernel calls the running worker made that are not answered yet. */
+  private kernelCalls: KernelCalls | undefined;
   private exited: Promise<number> = Promise.resolve(0);
   private standby: Worker | undefined;
   private standbyLoaded = false;
@@ -115,6 +121,7 @@ export class ActorCell {
     this.standbyLoaded = false;
     this.worker = worker;
     this.link = new WorkerLink(worker, this.mailbox.doorbell);
+    this.kernelCalls = new KernelCalls(this.env.kernels);
     this.exited = new Promise((resolve) => worker.once('exit', resolve));
     const attach: AttachMessage = {
       type: 'attach',
@@ -283,7 +290,12 @@ export class ActorCell {
   }
 
   private onMessage(m: ControlFromWorker): void {
-    if (m.type === 'ack') {
+    if (m.type === 'kernel-run') {
+      const link = this.link; // the answer goes to the worker that asked, never to its successor
+      this.kernelCalls?.run(m, (answer) => link?.notify(answer));
+    } else if (m.type === 'kernel-cancel') {
+      this.kernelCalls?.cancel(m.id);
+    } else if (m.type === 'ack') {
       this.link?.acked(m.seq);
     } else if (m.type === 'event') {
       this.env.onWorkerEvent(this, m);
@@ -317,6 +329,8 @@ export class ActorCell {
     this.state = 'down';
     this.link?.close();
     this.link = undefined;
+    this.kernelCalls?.abortAll();
+    this.kernelCalls = undefined;
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { KernelPool } from '../kernels/pool.js';
 import { createServer, type Server } from 'node:net';
 import type { Logger } from 'pino';
 import type { Endpoint } from '../transport/endpoint/endpoint.js';
@@ -22,6 +23,8 @@ export interface SystemStats {
   host: Pick<ActorStats, 'received' | 'sent' | 'asksSent' | 'repliesReceived' | 'mailboxDepth' | 'overflows'> & { pendingAsks: number };
   /** With a bus: what the bridge sent, received, dropped (market data) and rejected. */
   bus?: BridgeCounters & { remoteActors: number; mailboxDepth: number };
+  /** The kernel pool: threads, queue, and per kernel and backend calls, queue wait, run time, bytes copied, errors. */
+  kernels: ReturnType<KernelPool['stats']>;
 }
 
 export interface ActorEvent {
@@ -39,6 +42,7 @@ export interface ObservabilityDeps {
   directory: SystemDirectory;
   supervision: Supervision;
   statsLogIntervalMs: number;
+  kernels: KernelPool;
   /** An actor event was logged; the system emits it. */
   emit(e: ActorEvent): void;
 }
@@ -95,6 +99,7 @@ export class Observability {
       actors,
       host: { received: h.received, sent: h.sent, asksSent: h.asksSent, repliesReceived: h.repliesReceived, mailboxDepth: h.mailboxDepth, overflows: h.overflows, pendingAsks: host.pendingAsks() },
       ...(bus !== undefined ? { bus: { ...bus.counters, remoteActors: directory.remoteActors.length, mailboxDepth: bus.mailbox.messages.depth() } } : {}),
+      kernels: this.deps.kernels.stats(),
     };
   }
 

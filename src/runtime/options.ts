@@ -5,6 +5,7 @@ import type { ErrorDirectiveName, WaitStrategyName } from '../transport/protocol
 import type { BackoffOptions, RestartType } from '../../supervisors/spec.js';
 import type { Logger } from 'pino';
 import type { BusOptions } from '../transport/redis/config.js';
+import { resolveKernelOptions, type KernelPoolOptions, type ResolvedKernelOptions } from '../kernels/options.js';
 
 export interface SystemOptions {
   /** Names this system in logs and stats. */
@@ -33,6 +34,8 @@ export interface SystemOptions {
   statsLogIntervalMs?: number;
   /** The dual Redis bus to other hosts; without it the system is embedded in this process. */
   bus?: BusOptions;
+  /** The heavy-kernel pool (`system.kernels`, `ctx.kernels`): threads, queue, backends, user kernel modules. */
+  kernels?: KernelPoolOptions;
 }
 
 export interface SpawnOptions {
@@ -106,12 +109,12 @@ export const SUPERVISION_DEFAULTS = Object.freeze({
   snapshotIntervalMs: 100,
 });
 
-export type ResolvedSystemOptions = Required<Omit<SystemOptions, 'logger' | 'bus'>> & { logger?: Logger; bus?: BusOptions };
+export type ResolvedSystemOptions = Required<Omit<SystemOptions, 'logger' | 'bus' | 'kernels'>> & { logger?: Logger; bus?: BusOptions; kernels: ResolvedKernelOptions };
 export type ResolvedSpawnOptions = Required<Omit<SpawnOptions, 'resourceLimits'>> & Pick<SpawnOptions, 'resourceLimits'>;
 /** What the runtime's mechanism needs (the policy half goes to the supervisor machine). */
 export type ResolvedSupervision = typeof SUPERVISION_DEFAULTS & { shutdownTimeoutMs: number; onError: ErrorDirectiveName };
 
-const SYSTEM_KEYS = new Set(['name', 'askTimeoutMs', 'compressAbove', 'latencySampleEvery', 'hostWait', 'hostSpinMicros', 'stopTimeoutMs', 'logger', 'staleClaimMs', 'statsLogIntervalMs', 'logFormat', 'bus']);
+const SYSTEM_KEYS = new Set(['name', 'askTimeoutMs', 'compressAbove', 'latencySampleEvery', 'hostWait', 'hostSpinMicros', 'stopTimeoutMs', 'logger', 'staleClaimMs', 'statsLogIntervalMs', 'logFormat', 'bus', 'kernels']);
 const SPAWN_KEYS = new Set(['wait', 'mailboxBytes', 'repliesBytes', 'onFull', 'spinMicros', 'parkTimeoutMs', 'resourceLimits']);
 const SUPERVISION_KEYS = new Set(['restart', 'onError', 'maxDeliveries', 'backoff', 'hangTimeoutMs', 'shutdownTimeoutMs', 'startTimeoutMs', 'standby', 'snapshotIntervalMs']);
 
@@ -127,6 +130,7 @@ export function resolveSystemOptions(given: SystemOptions | undefined): Resolved
   positive('staleClaimMs', o.staleClaimMs);
   nonNegative('statsLogIntervalMs', o.statsLogIntervalMs);
   oneOf('logFormat', o.logFormat, ['json', 'pretty']);
+  o.kernels = resolveKernelOptions(given?.kernels);
   return o;
 }
 

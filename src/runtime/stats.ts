@@ -1,15 +1,9 @@
-import { bucketUpperNs, STAT_ASKS_SENT, STAT_ERRORS, STAT_HANDLER_MS, STAT_HIGH_WATER, STAT_RECEIVED, STAT_REPLIES, STAT_SENT } from '../transport/ring/layout.js';
+import { percentiles, round, type LatencyStats } from '../transport/ring/histogram.js';
+import { STAT_ASKS_SENT, STAT_ERRORS, STAT_HANDLER_MS, STAT_HIGH_WATER, STAT_RECEIVED, STAT_REPLIES, STAT_SENT } from '../transport/ring/layout.js';
 import type { Mailbox } from '../transport/ring/mailbox.js';
 
-export interface LatencyStats {
-  /** Latency-sampled messages behind these figures (see latencySampleEvery). */
-  samples: number;
-  /** Microseconds from send to the start of handling (upper bounds of ~9%-wide buckets). */
-  p50: number;
-  p99: number;
-  p999: number;
-  max: number;
-}
+export type { LatencyStats };
+export { round };
 
 export interface ActorStats {
   /** The supervision lifecycle state (see supervisors/child-machine.ts). */
@@ -68,34 +62,4 @@ export function readCounters(mailbox: Mailbox): Omit<ActorStats, keyof Supervisi
     overflows: mailbox.messages.overflows(),
     latencyUs: percentiles(mailbox.histogram()),
   };
-}
-
-/** p50/p99/p99.9/max in microseconds from a log-bucketed histogram of nanoseconds. */
-export function percentiles(histogram: ArrayLike<number>): LatencyStats {
-  let total = 0;
-  for (let i = 0; i < histogram.length; i++) total += histogram[i]!;
-  const at = (q: number): number => {
-    if (total === 0) return 0;
-    const rank = Math.ceil(q * total);
-    let seen = 0;
-    for (let i = 0; i < histogram.length; i++) {
-      seen += histogram[i]!;
-      if (seen >= rank) return round(bucketUpperNs(i) / 1000, 2);
-    }
-    return 0;
-  };
-  let max = 0;
-  for (let i = histogram.length - 1; i >= 0; i--) {
-    if (histogram[i]! > 0) {
-      max = round(bucketUpperNs(i) / 1000, 2);
-      break;
-    }
-  }
-  return { samples: total, p50: at(0.5), p99: at(0.99), p999: at(0.999), max };
-}
-
-/** `n` rounded to `digits` decimals (figures in stats and logs). */
-export function round(n: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
 }

@@ -10,6 +10,7 @@ import { resolveBusOptions } from '../transport/redis/config.js';
 import { patternProblem } from '../transport/topic.js';
 import type { SupervisorSpec } from '../../supervisors/spec.js';
 import type { CellEnv, CellExit } from './actor-cell.js';
+import { KernelPool } from '../kernels/pool.js';
 import { ActorRef } from './actor-ref.js';
 import { BusLink } from './bus-link.js';
 import { DeadLetters, type DeadLetter } from './dead-letters.js';
@@ -33,7 +34,12 @@ const HOST_REPLIES_BYTES = 1 << 18;
 export interface WorkerEntries {
   actor: URL;
   bridge: URL;
+  /** What each kernel-pool thread runs. */
+  kernel: URL;
 }
+
+/** The system's heavy-kernel pool, as the host uses it (`system.kernels`). */
+export type Kernels = Pick<KernelPool, 'run' | 'list' | 'backends' | 'register' | 'stats'>;
 
 /** What `subscribe` returns: call it to unsubscribe; `ready` resolves once every actor routes to it. */
 export interface Unsubscribe {
@@ -73,6 +79,7 @@ export class System extends EventEmitter {
   private readonly supervision: Supervision;
   private readonly observability: Observability;
   private readonly dead: DeadLetters;
+  private readonly pool: KernelPool;
   private closed = false;
   private shutdownDone: Promise<void> | undefined;
 
@@ -83,6 +90,7 @@ export class System extends EventEmitter {
     this.name = options.name;
     this.logger = options.logger ?? defaultLogger(options.logFormat);
     const log = new LifecycleLog(this.logger, this.name);
+    this.pool = new KernelPool(options.kernels, entries.kernel);
     const mailbox = Mailbox.create(HOST_MAILBOX_BYTES, HOST_REPLIES_BYTES);
     mailbox.setState(ActorState.Running);
     this.endpoint = new Endpoint({
@@ -114,6 +122,7 @@ export class System extends EventEmitter {
       directory: this.directory,
       supervision: this.supervision,
       statsLogIntervalMs: options.statsLogIntervalMs,
+      kernels: this.pool,
       emit: (e) => this.emit('actor-error', e),
     });
     this.dead = new DeadLetters(this.endpoint, log, (letter) => this.emit('dead-letter', letter));
@@ -157,6 +166,14 @@ export class System extends EventEmitter {
   ref<A extends AnyActorDefinition = AnyActorDefinition>(name: string): ActorRef<MessageOf<A>, ReplyOf<A>> {
     if (!this.directory.reachable(name)) throw new ActorNotFound(name);
     return new ActorRef(name, this.endpoint, this.options.askTimeoutMs, () => this.afterAsk());
+  }
+
+  /**
+   * The heavy-kernel pool: `run(kernel, input, { backend, timeoutMs, signal, out })`, `list()`,
+   * `backends()`, `register(module)`. Actors reach the same pool as `ctx.kernels`.
+   */
+  get kernels(): Kernels {
+    return this.pool;
   }
 
   /** Names of the actors, in start order. */
@@ -269,6 +286,7 @@ export class System extends EventEmitter {
     // Messages from other hosts stay in this host's stream from here on: the actors are about to stop.
     await this.directory.bus?.stopReceiving();
     await this.supervision.shutdown();
+    await this.pool.close(); // after the actors: a stopping actor may still run kernels
     await this.directory.bus?.stop();
     await this.inbox.stop();
     this.logger.info({ system: this.name, event: 'shutdown', ...(this.failure ? { reason: serializeError(this.failure) } : {}) }, `system ${this.name} shut down`);
@@ -299,9 +317,20 @@ export class System extends EventEmitter {
         this.emit('actor-exit', { actor: cell.name, code: exit.code, crashed: exit.cause !== 'normal', cause: exit.cause, reason: exit.reason } satisfies ActorExitEvent);
         this.supervision.cellExited(cell, exit);
       },
+      kernels: this.pool,
       onStandbyFailed: (cell, error) =>
         this.logger.warn({ system: this.name, actor: cell.name, path: cell.path, event: 'standby-failed', reason: error }, `${cell.path}: standby worker died: ${error.message}`),
     };
+  }
+
+  /** @internal createSystem: registers the user kernel modules of the options. */
+  async startKernels(): Promise<void> {
+    try {
+      for (const m of this.options.kernels.modules) await this.pool.register(m);
+    } catch (err) {
+      await this.shutdown();
+      throw err;
+    }
   }
 
   /** @internal createSystem: connects the bridge (before any actor starts). */
@@ -361,6 +390,7 @@ export class System extends EventEmitter {
 /** Creates a system with the given worker entries (the package root's createSystem gives them). */
 export async function startSystem(options: SystemOptions | undefined, entries: WorkerEntries): Promise<System> {
   const system = new System(resolveSystemOptions(options), entries);
+  await system.startKernels();
   await system.startBus();
   return system;
 }

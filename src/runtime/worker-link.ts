@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import type { ControlToWorker } from '../transport/protocol.js';
+import type { ControlToWorker, KernelResultMessage } from '../transport/protocol.js';
 import type { Doorbell } from '../transport/ring/doorbell.js';
 
 /**
@@ -24,6 +24,13 @@ export class WorkerLink {
     this.worker.postMessage({ ...msg, seq });
     this.doorbell.bumpControl();
     return acked;
+  }
+
+  /** Posts an answer the worker does not acknowledge (a kernel result), announced on its doorbell all the same. */
+  notify(msg: KernelResultMessage): void {
+    if (this.closed) return;
+    this.worker.postMessage(msg);
+    this.doorbell.bumpControl();
   }
 
   /** The worker acknowledged control message `seq`. */

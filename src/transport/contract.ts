@@ -11,6 +11,38 @@ export interface AskOptions {
   timeoutMs?: number;
 }
 
+/** How one kernel call runs (see the system's kernel pool): every field optional. */
+export interface ActorKernelRunOptions {
+  /** 'auto' (default: per kernel and input size, from the calibration), 'js' or 'native'. */
+  backend?: 'auto' | 'js' | 'native';
+  /** Reject with KernelTimeout after this long, queue wait included. */
+  timeoutMs?: number;
+  /** Reject with an AbortError when it fires (the call is stopped in the pool too). */
+  signal?: AbortSignal;
+  /** Arrays (on SharedArrayBuffers) to write the results into, by output name. */
+  out?: Record<string, ArrayBufferView>;
+}
+
+/** The system's heavy-kernel pool, as an actor reaches it. */
+export interface ActorKernels {
+  /** Runs a kernel in the pool; typed arrays on SharedArrayBuffers go by reference, results come back in shared arrays. */
+  run<R = any>(kernel: string, input: unknown, options?: ActorKernelRunOptions): Promise<R>;
+}
+
+/** What a promise given to `pipeToSelf` settled to. */
+export type PipeOutcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** An ask kept open past the end of `receive` (`ctx.deferReply()`), answered later from anywhere in the actor. */
+export interface ReplyHandle<Reply = unknown> {
+  /** Who asked. */
+  readonly asker: string | undefined;
+  /** True once answered (each handle answers once). */
+  readonly settled: boolean;
+  reply(value: Reply): void;
+  /** Answers the ask with an error (the asker's promise rejects with RemoteError). */
+  fail(error: unknown): void;
+}
+
 /** What an actor's handlers use to talk to the rest of the system. */
 export interface ActorContext<Reply = unknown> {
   /** This actor's name. */
@@ -37,6 +69,19 @@ export interface ActorContext<Reply = unknown> {
   ask<R = unknown>(to: string, msg: unknown, options?: AskOptions): Promise<R>;
   /** Answers the ask being handled (also after an await inside an async receive). */
   reply(value: Reply): void;
+  /**
+   * Keeps the ask being handled open after `receive` returns (instead of the NoReply it would get):
+   * keep the handle in state and answer from the handling of another message, like gen_server:reply.
+   */
+  deferReply(): ReplyHandle<Reply>;
+  /**
+   * When `promise` settles, `toMessage(outcome)` is delivered to this actor as a message of its own
+   * (Akka's pipeToSelf): `receive` goes on handling other messages meanwhile. The message stays in
+   * this thread (no copy: shared arrays in it stay shared); it is lost if the actor restarts first.
+   */
+  pipeToSelf<T>(promise: Promise<T>, toMessage: (outcome: PipeOutcome<T>) => unknown): void;
+  /** The system's heavy-kernel pool. */
+  readonly kernels: ActorKernels;
   /** Delivers to every subscriber whose pattern matches; false if any subscriber's mailbox was full. */
   publish(topic: string, msg: unknown): boolean;
   publishRecord<F extends RecordFields>(topic: string, type: RecordType<F>, values: RecordValues<F>): boolean;

@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Endpoint } from './endpoint/endpoint.js';
-import type { ControlToWorker } from './protocol.js';
+import type { ControlToWorker, KernelResultMessage } from './protocol.js';
 
 /** The worker side of the control plane, as the idle strategies see it. */
 export interface ControlListener {
@@ -11,12 +11,23 @@ export interface ControlListener {
 /**
  * The one control switch of every worker (actors and the bridge): applies each control message
  * from the host to the worker's endpoint, in order, counts it and acknowledges it. A stop request
- * goes to `onStop`. `countAtAttach` is the host's CONTROL word as it stood before the worker's
+ * goes to `onStop`, the answer to a kernel call to `onKernelResult` (counted, not acknowledged). `countAtAttach` is the host's CONTROL word as it stood before the worker's
  * first message (see AttachMessage.controlCount).
  */
-export function listenForControl(port: MessagePort, endpoint: Endpoint, countAtAttach: number, onStop: (drain: boolean) => void): ControlListener {
+export function listenForControl(
+  port: MessagePort,
+  endpoint: Endpoint,
+  countAtAttach: number,
+  onStop: (drain: boolean) => void,
+  onKernelResult: (m: KernelResultMessage) => void = () => {},
+): ControlListener {
   let seen = countAtAttach;
   port.on('message', (c: ControlToWorker) => {
+    if (c.type === 'kernel-result') {
+      seen++; // announced on the doorbell like a control message, so a parked loop wakes to read it
+      onKernelResult(c);
+      return;
+    }
     switch (c.type) {
       case 'peers': endpoint.setPeers(c.peers); break;
       case 'down': endpoint.peerDown(c.id, c.reason, c.crashed); break;

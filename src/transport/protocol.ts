@@ -101,7 +101,22 @@ export type ControlToWorker =
   /** Actors on other hosts, reached through the bridge (replaces the previous list). */
   | { type: 'remote'; seq: number; actors: string[] }
   /** drain: handle everything queued first (a final stop); otherwise stop after the message in hand (a restart). */
-  | { type: 'stop'; seq: number; drain: boolean };
+  | { type: 'stop'; seq: number; drain: boolean }
+  /** The answer to a kernel call the actor made (no seq, no ack: it is an answer, not a command). */
+  | KernelResultMessage;
+
+/** What both sides of a kernel call from an actor say (the host runs it in the system's kernel pool). */
+export interface KernelRunMessage {
+  type: 'kernel-run';
+  id: number;
+  kernel: string;
+  input: unknown;
+  options: { backend?: string; timeoutMs?: number; out?: Record<string, ArrayBufferView> };
+}
+
+export type KernelResultMessage =
+  | { type: 'kernel-result'; id: number; ok: true; result: unknown }
+  | { type: 'kernel-result'; id: number; ok: false; error: SerializedError & { argument?: string } };
 
 /** Worker -> host control messages. */
 export type ControlFromWorker =
@@ -112,7 +127,10 @@ export type ControlFromWorker =
   | { type: 'snapshot'; data: unknown }
   /** The actor module is loaded: a standby is ready to take over. */
   | { type: 'loaded' }
-  | { type: 'stopped' };
+  | { type: 'stopped' }
+  | KernelRunMessage
+  /** The caller gave up on kernel call `id` (its AbortSignal fired): stop it if it has not finished. */
+  | { type: 'kernel-cancel'; id: number };
 
 export type ActorEventName = 'handler-error' | 'bad-frame' | 'log-suppressed' | 'stop-hook-error' | 'snapshot-error' | 'stale-claim';
 

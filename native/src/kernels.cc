@@ -1,0 +1,423 @@
+// The numeric cores. Built with -O3 -ffp-contract=off (no fused multiply-add: the products and sums
+// round as in JS) and without -ffast-math (the compiler keeps the order of every sum as written).
+// Where a loop keeps the JS reference's order of operations the result is the same to the bit
+// (matmul, dense, covariance, portfolioPnl, ewmaVolatility); where it reorders a sum for speed
+// (cholesky's dot products, montecarloPnl's w'L) it agrees to rounding.
+//
+// Hot loops are written with GCC/Clang vector extensions (4 doubles: one AVX register, two SSE2 ones)
+// and compiled twice on x86-64 Linux/glibc through function multi-versioning: an AVX2 clone picked
+// at load time where the CPU has it, the baseline everywhere else. Other compilers and targets get
+// plain loops.
+#include "kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "rng.h"
+
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) && !defined(DUALBUS_NO_CLONES) && \
+    (defined(__clang__) ? (__clang_major__ >= 14) : (__GNUC__ >= 6))
+#define DUALBUS_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define DUALBUS_CLONES
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define DUALBUS_VEC 1
+#define DUALBUS_INLINE inline __attribute__((always_inline))
+#define DUALBUS_RESTRICT __restrict__
+#else
+#define DUALBUS_VEC 0
+#define DUALBUS_INLINE inline
+#define DUALBUS_RESTRICT
+#endif
+
+namespace dualbus {
+namespace {
+
+#if DUALBUS_VEC
+typedef double v4d __attribute__((vector_size(32)));
+
+DUALBUS_INLINE v4d Load4(const double* p) {
+  v4d v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+DUALBUS_INLINE void Store4(double* p, v4d v) { std::memcpy(p, &v, sizeof v); }
+DUALBUS_INLINE v4d Splat4(double x) { return v4d{x, x, x, x}; }
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// GEMM: c (m x n, row stride ldc) += A (m x k) * B (k x n, row stride ldb), where A's element (i, p)
+// is a[i * a_rs + p * a_cs]. Every element's sum runs over p in ascending order, one product added at
+// a time, starting from c's value: the order of the plain i-k-j loop, so the same bits as JS.
+// upper_only: tiles wholly below the diagonal are skipped (their elements are left as they were).
+// Blocked: NC columns by KC rows of B packed into NR-wide panels (L2 resident), an MR x NR tile of
+// c held in registers while the k loop runs.
+
+constexpr size_t kMR = 4;
+constexpr size_t kNR = 8;
+constexpr size_t kKC = 256;
+constexpr size_t kNC = 512;
+
+#if DUALBUS_VEC
+// c[r][0..8) += sum over p < kc of a_r[p * a_cs] * bp[p * 8 + 0..8), for 4 rows r.
+DUALBUS_INLINE void Micro4x8(const double* a0, const double* a1, const double* a2, const double* a3, size_t a_cs,
+                             const double* DUALBUS_RESTRICT bp, size_t kc, double* c, size_t ldc) {
+  v4d c00 = Load4(c), c01 = Load4(c + 4);
+  v4d c10 = Load4(c + ldc), c11 = Load4(c + ldc + 4);
+  v4d c20 = Load4(c + 2 * ldc), c21 = Load4(c + 2 * ldc + 4);
+  v4d c30 = Load4(c + 3 * ldc), c31 = Load4(c + 3 * ldc + 4);
+  for (size_t p = 0; p < kc; ++p) {
+    const v4d b0 = Load4(bp + p * kNR), b1 = Load4(bp + p * kNR + 4);
+    const size_t ap = p * a_cs;
+    v4d av = Splat4(a0[ap]);
+    c00 += av * b0;
+    c01 += av * b1;
+    av = Splat4(a1[ap]);
+    c10 += av * b0;
+    c11 += av * b1;
+    av = Splat4(a2[ap]);
+    c20 += av * b0;
+    c21 += av * b1;
+    av = Splat4(a3[ap]);
+    c30 += av * b0;
+    c31 += av * b1;
+  }
+  Store4(c, c00), Store4(c + 4, c01);
+  Store4(c + ldc, c10), Store4(c + ldc + 4, c11);
+  Store4(c + 2 * ldc, c20), Store4(c + 2 * ldc + 4, c21);
+  Store4(c + 3 * ldc, c30), Store4(c + 3 * ldc + 4, c31);
+}
+#else
+inline void Micro4x8(const double* a0, const double* a1, const double* a2, const double* a3, size_t a_cs, const double* bp,
+                     size_t kc, double* c, size_t ldc) {
+  const double* rows[4] = {a0, a1, a2, a3};
+  for (size_t p = 0; p < kc; ++p) {
+    for (size_t r = 0; r < 4; ++r) {
+      const double ar = rows[r][p * a_cs];
+      for (size_t j = 0; j < kNR; ++j) c[r * ldc + j] += ar * bp[p * kNR + j];
+    }
+  }
+}
+#endif
+
+DUALBUS_CLONES
+void GemmAccumulate(const double* a, size_t a_rs, size_t a_cs, const double* b, size_t ldb, size_t m, size_t k, size_t n,
+                    double* c, size_t ldc, bool upper_only) {
+  if (m == 0 || n == 0 || k == 0) return;
+  const size_t nc_max = std::min(n, kNC);
+  const size_t kc_max = std::min(k, kKC);
+  std::vector<double> packed(((nc_max + kNR - 1) / kNR) * kNR * kc_max);
+  double tile[kMR * kNR];
+  for (size_t jc = 0; jc < n; jc += kNC) {
+    const size_t nc = std::min(kNC, n - jc);
+    const size_t panels = (nc + kNR - 1) / kNR;
+    for (size_t pc = 0; pc < k; pc += kKC) {
+      const size_t kc = std::min(kKC, k - pc);
+      // Pack B[pc .. pc+kc, jc .. jc+nc) into panels of kNR columns (the last one zero-padded).
+      for (size_t q = 0; q < panels; ++q) {
+        double* dst = packed.data() + q * kc * kNR;
+        const size_t j0 = jc + q * kNR;
+        const size_t nr = std::min(kNR, n - j0);
+        for (size_t p = 0; p < kc; ++p) {
+          const double* src = b + (pc + p) * ldb + j0;
+          double* d = dst + p * kNR;
+          if (nr == kNR) {
+            for (size_t j = 0; j < kNR; ++j) d[j] = src[j];
+          } else {
+            for (size_t j = 0; j < kNR; ++j) d[j] = j < nr ? src[j] : 0.0;
+          }
+        }
+      }
+      for (size_t i = 0; i < m; i += kMR) {
+        const size_t mr = std::min(kMR, m - i);
+        // Rows past m repeat the last row (read, never written back).
+        const double* ar[kMR];
+        for (size_t r = 0; r < kMR; ++r) ar[r] = a + (i + std::min(r, mr - 1)) * a_rs + pc * a_cs;
+        for (size_t q = 0; q < panels; ++q) {
+          const size_t j0 = jc + q * kNR;
+          const size_t nr = std::min(kNR, n - j0);
+          const double* bp = packed.data() + q * kc * kNR;
+          double* cij = c + i * ldc + j0;
+          if (upper_only && j0 + nr <= i) continue;  // a tile wholly below the diagonal
+          if (mr == kMR && nr == kNR) {
+            Micro4x8(ar[0], ar[1], ar[2], ar[3], a_cs, bp, kc, cij, ldc);
+          } else {
+            for (size_t r = 0; r < kMR; ++r)
+              for (size_t j = 0; j < kNR; ++j) tile[r * kNR + j] = (r < mr && j < nr) ? cij[r * ldc + j] : 0.0;
+            Micro4x8(ar[0], ar[1], ar[2], ar[3], a_cs, bp, kc, tile, kNR);
+            for (size_t r = 0; r < mr; ++r)
+              for (size_t j = 0; j < nr; ++j) cij[r * ldc + j] = tile[r * kNR + j];
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dot products over strided rows: out[r] = sum_j x[r * n + j] * w[j], j ascending, for 4 rows at a
+// time (four independent chains, each summed in the JS order).
+
+DUALBUS_CLONES
+void RowDots(const double* DUALBUS_RESTRICT x, const double* DUALBUS_RESTRICT w, size_t t, size_t n,
+             double* DUALBUS_RESTRICT out) {
+  size_t r = 0;
+#if DUALBUS_VEC
+  for (; r + 4 <= t; r += 4) {
+    const double* x0 = x + r * n;
+    const double* x1 = x0 + n;
+    const double* x2 = x1 + n;
+    const double* x3 = x2 + n;
+    v4d acc = Splat4(0.0);
+    size_t j = 0;
+    // Four rows' chains in one register: lanes are rows, a 4x4 transpose turns each row's four
+    // consecutive products into four vertical adds, in order.
+    for (; j + 4 <= n; j += 4) {
+      const v4d wv = Load4(w + j);
+      const v4d p0 = Load4(x0 + j) * wv, p1 = Load4(x1 + j) * wv, p2 = Load4(x2 + j) * wv, p3 = Load4(x3 + j) * wv;
+#if defined(__clang__)
+      const v4d t0 = __builtin_shufflevector(p0, p1, 0, 4, 2, 6), t1 = __builtin_shufflevector(p0, p1, 1, 5, 3, 7);
+      const v4d t2 = __builtin_shufflevector(p2, p3, 0, 4, 2, 6), t3 = __builtin_shufflevector(p2, p3, 1, 5, 3, 7);
+      acc += __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+      acc += __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+      acc += __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+      acc += __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+#else
+      typedef long long v4i __attribute__((vector_size(32)));
+      const v4d t0 = __builtin_shuffle(p0, p1, v4i{0, 4, 2, 6}), t1 = __builtin_shuffle(p0, p1, v4i{1, 5, 3, 7});
+      const v4d t2 = __builtin_shuffle(p2, p3, v4i{0, 4, 2, 6}), t3 = __builtin_shuffle(p2, p3, v4i{1, 5, 3, 7});
+      acc += __builtin_shuffle(t0, t2, v4i{0, 1, 4, 5});
+      acc += __builtin_shuffle(t1, t3, v4i{0, 1, 4, 5});
+      acc += __builtin_shuffle(t0, t2, v4i{2, 3, 6, 7});
+      acc += __builtin_shuffle(t1, t3, v4i{2, 3, 6, 7});
+#endif
+    }
+    double s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3];
+    for (; j < n; ++j) {
+      const double wj = w[j];
+      s0 += x0[j] * wj;
+      s1 += x1[j] * wj;
+      s2 += x2[j] * wj;
+      s3 += x3[j] * wj;
+    }
+    out[r] = s0, out[r + 1] = s1, out[r + 2] = s2, out[r + 3] = s3;
+  }
+#endif
+  for (; r < t; ++r) {
+    const double* xr = x + r * n;
+    double s = 0.0;
+    for (size_t j = 0; j < n; ++j) s += xr[j] * w[j];
+    out[r] = s;
+  }
+}
+
+// A dot product with several accumulators (its sum is reordered: agrees with the plain loop to rounding).
+DUALBUS_INLINE double FastDot(const double* a, const double* b, size_t len) {
+  size_t j = 0;
+  double s = 0.0;
+#if DUALBUS_VEC
+  if (len >= 16) {
+    v4d s0 = Splat4(0.0), s1 = s0, s2 = s0, s3 = s0;
+    for (; j + 16 <= len; j += 16) {
+      s0 += Load4(a + j) * Load4(b + j);
+      s1 += Load4(a + j + 4) * Load4(b + j + 4);
+      s2 += Load4(a + j + 8) * Load4(b + j + 8);
+      s3 += Load4(a + j + 12) * Load4(b + j + 12);
+    }
+    const v4d v = (s0 + s1) + (s2 + s3);
+    s = (v[0] + v[1]) + (v[2] + v[3]);
+  }
+#endif
+  for (; j < len; ++j) s += a[j] * b[j];
+  return s;
+}
+
+DUALBUS_CLONES
+bool CholeskyImpl(const double* a, size_t n, double* l) {
+  for (size_t i = 0; i < n; ++i) {
+    double* li = l + i * n;
+    for (size_t j = 0; j <= i; ++j) {
+      const double* lj = l + j * n;
+      const double s = a[i * n + j] - FastDot(li, lj, j);
+      if (i == j) {
+        if (!(s > 0.0)) return false;  // not positive definite (or NaN)
+        li[i] = std::sqrt(s);
+      } else {
+        li[j] = s / lj[j];
+      }
+    }
+    for (size_t j = i + 1; j < n; ++j) li[j] = 0.0;
+  }
+  return true;
+}
+
+DUALBUS_CLONES
+void CenterRows(const double* DUALBUS_RESTRICT x, const double* DUALBUS_RESTRICT mean, size_t rows, size_t n,
+                double* DUALBUS_RESTRICT d) {
+  for (size_t r = 0; r < rows; ++r) {
+    const double* xr = x + r * n;
+    double* dr = d + r * n;
+    for (size_t j = 0; j < n; ++j) dr[j] = xr[j] - mean[j];
+  }
+}
+
+DUALBUS_CLONES
+void ColumnSums(const double* DUALBUS_RESTRICT x, size_t rows, size_t n, double* DUALBUS_RESTRICT sums) {
+  for (size_t j = 0; j < n; ++j) sums[j] = 0.0;
+  for (size_t r = 0; r < rows; ++r) {
+    const double* xr = x + r * n;
+    for (size_t j = 0; j < n; ++j) sums[j] += xr[j];
+  }
+}
+
+DUALBUS_CLONES
+void EwmaImpl(const double* DUALBUS_RESTRICT x, size_t t, size_t n, double lambda, double* DUALBUS_RESTRICT out,
+              double* DUALBUS_RESTRICT s2) {
+  const double mix = 1.0 - lambda;
+  for (size_t j = 0; j < n; ++j) {
+    s2[j] = x[j] * x[j];
+    out[j] = std::sqrt(s2[j]);
+  }
+  for (size_t i = 1; i < t; ++i) {
+    const double* xi = x + i * n;
+    double* oi = out + i * n;
+    for (size_t j = 0; j < n; ++j) {
+      const double v = lambda * s2[j] + mix * xi[j] * xi[j];  // (mix * x) * x, as JS evaluates it
+      s2[j] = v;
+      oi[j] = std::sqrt(v);
+    }
+  }
+}
+
+DUALBUS_CLONES
+void ActivateRows(double* out, size_t count, int activation) {
+  if (activation == 1) {
+    for (size_t i = 0; i < count; ++i) out[i] = out[i] < 0.0 ? 0.0 : out[i];  // NaN stays NaN, -0 stays -0
+  } else if (activation == 2) {
+    for (size_t i = 0; i < count; ++i) out[i] = 1.0 / (1.0 + std::exp(-out[i]));
+  }
+}
+
+DUALBUS_CLONES
+double PathPnl(const double* DUALBUS_RESTRICT lt, const double* DUALBUS_RESTRICT z, const double* DUALBUS_RESTRICT mean,
+               const double* DUALBUS_RESTRICT weights, size_t n, double* DUALBUS_RESTRICT lz) {
+  for (size_t i = 0; i < n; ++i) lz[i] = 0.0;
+  for (size_t j = 0; j < n; ++j) {
+    const double zj = z[j];
+    const double* col = lt + j * n;
+    for (size_t i = j; i < n; ++i) lz[i] += col[i] * zj;
+  }
+  double pnl = 0.0;
+  for (size_t i = 0; i < n; ++i) pnl += weights[i] * (mean[i] + lz[i]);
+  return pnl;
+}
+
+// One row of rollingMoments: the window of rows (end - window, end], summed afresh in two passes in
+// the JS order (rows ascending), all columns at once.
+DUALBUS_CLONES
+void WindowMoments(const double* DUALBUS_RESTRICT x, size_t n, size_t end, size_t window, double* DUALBUS_RESTRICT m,
+                   double* DUALBUS_RESTRICT s) {
+  for (size_t c = 0; c < n; ++c) m[c] = 0.0, s[c] = 0.0;
+  const size_t r0 = end + 1 - window;
+  for (size_t r = r0; r <= end; ++r) {
+    const double* xr = x + r * n;
+    for (size_t c = 0; c < n; ++c) m[c] += xr[c];
+  }
+  const double w = static_cast<double>(window);
+  for (size_t c = 0; c < n; ++c) m[c] /= w;
+  for (size_t r = r0; r <= end; ++r) {
+    const double* xr = x + r * n;
+    for (size_t c = 0; c < n; ++c) {
+      const double d = xr[c] - m[c];
+      s[c] += d * d;
+    }
+  }
+  const double w1 = w - 1.0;
+  for (size_t c = 0; c < n; ++c) s[c] = std::sqrt(s[c] / w1);
+}
+
+}  // namespace
+
+void Matmul(const double* a, const double* b, size_t m, size_t k, size_t n, double* out) {
+  std::fill(out, out + m * n, 0.0);
+  GemmAccumulate(a, k, 1, b, n, m, k, n, out, n, false);
+}
+
+void Dense(const double* x, const double* w, const double* bias, size_t rows, size_t inputs, size_t outputs, int activation,
+           double* out) {
+  // out = bias, then the products added in input order: the JS order.
+  for (size_t r = 0; r < rows; ++r) std::copy(bias, bias + outputs, out + r * outputs);
+  GemmAccumulate(x, inputs, 1, w, outputs, rows, inputs, outputs, out, outputs, false);
+  ActivateRows(out, rows * outputs, activation);
+}
+
+void PortfolioPnl(const double* returns, const double* weights, size_t t, size_t n, double* out) {
+  RowDots(returns, weights, t, n, out);
+}
+
+void Covariance(const double* x, size_t n, size_t start, size_t rows, double* out) {
+  const double* x0 = x + start * n;
+  std::vector<double> mean(n);
+  ColumnSums(x0, rows, n, mean.data());
+  const double count = static_cast<double>(rows);
+  for (size_t j = 0; j < n; ++j) mean[j] /= count;
+  std::fill(out, out + n * n, 0.0);
+  // out += D' D over chunks of centered rows D, rows in ascending order for every element.
+  constexpr size_t kChunk = 256;
+  std::vector<double> d(std::min(rows, kChunk) * n);
+  for (size_t r0 = 0; r0 < rows; r0 += kChunk) {
+    const size_t len = std::min(kChunk, rows - r0);
+    CenterRows(x0 + r0 * n, mean.data(), len, n, d.data());
+    // A (n x len) = D': element (i, p) = d[p * n + i].
+    // Only the upper triangle is needed (the JS loops compute j >= i and mirror it).
+    GemmAccumulate(d.data(), 1, n, d.data(), n, n, len, n, out, n, true);
+  }
+  const double denom = count - 1.0;
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = i; j < n; ++j) {
+      const double v = out[i * n + j] / denom;
+      out[i * n + j] = v;
+      out[j * n + i] = v;
+    }
+  }
+}
+
+bool Cholesky(const double* a, size_t n, double* out) {
+  std::fill(out, out + n * n, 0.0);  // as JS: zeros wherever a failed factorisation stopped
+  return CholeskyImpl(a, n, out);
+}
+
+void MontecarloPnl(const double* chol, const double* mean, const double* weights, size_t n, size_t paths, uint32_t seed,
+                   double* out) {
+  // The JS order of every sum: (L z)_i over j <= i ascending, x_i = mean_i + (L z)_i, pnl = sum_i w_i x_i
+  // in i order. L's lower triangle is transposed once so that the (L z)_i of all i accumulate along
+  // contiguous memory, j by j (each (L z)_i still sums its j in ascending order).
+  std::vector<double> lt(n * n, 0.0);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j <= i; ++j) lt[j * n + i] = chol[i * n + j];
+  std::vector<double> z(n), lz(n);
+  NormalGenerator gen(seed);
+  for (size_t p = 0; p < paths; ++p) {
+    for (size_t k = 0; k < n; ++k) z[k] = gen.NextNormal();
+    out[p] = PathPnl(lt.data(), z.data(), mean, weights, n, lz.data());
+  }
+}
+
+void RollingMoments(const double* x, size_t t, size_t n, size_t window, double* out_mean, double* out_std) {
+  const size_t first = std::min(window - 1, t);
+  std::fill(out_mean, out_mean + first * n, std::nan(""));
+  std::fill(out_std, out_std + first * n, std::nan(""));
+  for (size_t end = window - 1; end < t; ++end) WindowMoments(x, n, end, window, out_mean + end * n, out_std + end * n);
+}
+
+void EwmaVolatility(const double* x, size_t t, size_t n, double lambda, double* out) {
+  if (t == 0 || n == 0) return;
+  std::vector<double> s2(n);
+  EwmaImpl(x, t, n, lambda, out, s2.data());
+}
+
+}  // namespace dualbus

@@ -1,0 +1,87 @@
+import { availableParallelism } from 'node:os';
+import { InvalidOption } from '../transport/errors.js';
+import { BACKEND_NAMES, type BackendName } from './define.js';
+
+/** `createSystem({ kernels })`: the heavy-kernel pool. */
+export interface KernelPoolOptions {
+  /** Pool threads at most (default: the cores less one, at least 1). */
+  threads?: number;
+  /** Threads kept even when idle (default 0: a system that runs no kernel starts no thread). */
+  minThreads?: number;
+  /** Calls waiting for a thread at most (besides one running per thread); one more is refused with KernelQueueFull. */
+  maxQueue?: number;
+  /** A thread above minThreads idle this long is closed. */
+  idleTimeoutMs?: number;
+  /** The backends calls may use, `auto` among them (default: every one that loads here). */
+  backends?: BackendName[];
+  /** User kernel modules (URLs or paths of modules that `export default defineKernel(...)`). */
+  modules?: (string | URL)[];
+  /**
+   * `backend: 'auto'`: a kernel -> backend table that overrides the calibration, and where the
+   * calibration is cached (a file path; false: measure once per process, keep nothing).
+   */
+  auto?: Record<string, BackendName>;
+  calibrationFile?: string | false;
+  /** Default timeout of a call that gives none (0: none). */
+  timeoutMs?: number;
+}
+
+export const KERNEL_DEFAULTS = Object.freeze({
+  threads: Math.max(1, availableParallelism() - 1),
+  minThreads: 0,
+  maxQueue: 1024,
+  idleTimeoutMs: 30_000,
+  backends: BACKEND_NAMES as BackendName[],
+  timeoutMs: 0,
+});
+
+export interface ResolvedKernelOptions {
+  threads: number;
+  minThreads: number;
+  maxQueue: number;
+  idleTimeoutMs: number;
+  backends: BackendName[];
+  modules: string[];
+  auto: Record<string, BackendName>;
+  calibrationFile: string | false | undefined;
+  timeoutMs: number;
+}
+
+const KEYS = new Set(['threads', 'minThreads', 'maxQueue', 'idleTimeoutMs', 'backends', 'modules', 'auto', 'calibrationFile', 'timeoutMs']);
+
+export function resolveKernelOptions(given: KernelPoolOptions | undefined): ResolvedKernelOptions {
+  if (given !== undefined && (typeof given !== 'object' || given === null)) throw new InvalidOption('kernels', 'an object', given);
+  for (const key of Object.keys(given ?? {})) if (!KEYS.has(key)) throw new InvalidOption(`kernels.${key}`, `one of ${[...KEYS].join(', ')} (unknown option)`, key);
+  const o = { ...KERNEL_DEFAULTS, ...given };
+  integer('kernels.threads', o.threads, 1);
+  integer('kernels.minThreads', o.minThreads, 0);
+  if (o.minThreads > o.threads) throw new InvalidOption('kernels.minThreads', `at most kernels.threads (${o.threads})`, o.minThreads);
+  integer('kernels.maxQueue', o.maxQueue, 0);
+  integer('kernels.idleTimeoutMs', o.idleTimeoutMs, 0);
+  integer('kernels.timeoutMs', o.timeoutMs, 0);
+  if (!Array.isArray(o.backends) || o.backends.length === 0 || !o.backends.every((b) => BACKEND_NAMES.includes(b))) {
+    throw new InvalidOption('kernels.backends', `a non-empty array of ${BACKEND_NAMES.map((b) => `'${b}'`).join(', ')}`, o.backends);
+  }
+  if (!o.backends.includes('js')) throw new InvalidOption('kernels.backends', "a list that includes 'js' (the reference every kernel has)", o.backends);
+  const modules = (o.modules ?? []).map((m, i) => moduleUrl(`kernels.modules[${i}]`, m));
+  const auto = o.auto ?? {};
+  for (const [kernel, backend] of Object.entries(auto)) {
+    if (!BACKEND_NAMES.includes(backend)) throw new InvalidOption(`kernels.auto.${kernel}`, `one of ${BACKEND_NAMES.join(', ')}`, backend);
+  }
+  if (o.calibrationFile !== undefined && o.calibrationFile !== false && typeof o.calibrationFile !== 'string') {
+    throw new InvalidOption('kernels.calibrationFile', 'a file path or false', o.calibrationFile);
+  }
+  return { threads: o.threads, minThreads: o.minThreads, maxQueue: o.maxQueue, idleTimeoutMs: o.idleTimeoutMs, backends: [...o.backends], modules, auto: { ...auto }, calibrationFile: o.calibrationFile, timeoutMs: o.timeoutMs };
+}
+
+function integer(name: string, v: unknown, min: number): void {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new InvalidOption(name, `an integer >= ${min}`, v);
+}
+
+/** A module given as a URL, a file: URL string or a path, as the URL the pool threads import. */
+export function moduleUrl(name: string, m: unknown): string {
+  if (m instanceof URL) return m.href;
+  if (typeof m !== 'string' || m === '') throw new InvalidOption(name, 'a URL or a path of a kernel module', m);
+  if (/^[a-z]+:/i.test(m)) return m;
+  return new URL(m, `file://${process.cwd()}/`).href;
+}

@@ -1,0 +1,241 @@
+import { Piscina } from 'piscina';
+import { BUILTIN_KERNELS } from './builtin/index.js';
+import { loadNativeCores } from './backends/native.js';
+import { Calibration, type CalibrationPoint } from './calibration.js';
+import { isKernelDefinition, type BackendName, type KernelDefinition } from './define.js';
+import {
+  BackendUnavailable,
+  KernelAborted,
+  KernelPoolClosed,
+  KernelQueueFull,
+  KernelThreadDied,
+  KernelTimeout,
+  UnknownKernel,
+  reviveKernelError,
+} from './errors.js';
+import { KernelStatsBook, type KernelStats } from './kernel-stats.js';
+import { moduleUrl, type ResolvedKernelOptions } from './options.js';
+import { bytesCopied } from './shared-arrays.js';
+import { epochMs, type KernelOutcome, type KernelTask } from './task.js';
+
+/** How one call runs; every field optional. */
+export interface KernelRunOptions {
+  /** 'auto' (default) picks per kernel and input size from the calibration; or a backend by name. */
+  backend?: BackendName | 'auto';
+  /** Reject with KernelTimeout after this long, queue wait included (default: kernels.timeoutMs; 0 none). */
+  timeoutMs?: number;
+  /** Reject with an AbortError when it fires; a running kernel's thread is stopped and replaced. */
+  signal?: AbortSignal;
+  /** Arrays to write results into, by output name (e.g. { out: sharedArray(Float64Array, m * n) }). */
+  out?: Record<string, ArrayBufferView>;
+}
+
+export interface KernelInfo {
+  name: string;
+  description: string;
+  /** The backends that can run it here. */
+  backends: BackendName[];
+  /** The module that defines it (user kernels). */
+  module?: string;
+}
+
+export interface BackendInfo {
+  available: boolean;
+  /** Why not, when it is not. */
+  reason?: string;
+}
+
+interface Entry {
+  def: KernelDefinition;
+  module?: string;
+}
+
+/**
+ * The heavy-kernel pool of a system: piscina threads that run kernels on a backend (js loops, or
+ * the native addon) with typed arrays on SharedArrayBuffers passed by reference and results
+ * written into shared arrays the caller reads in place. It owns the kernel registry, backend
+ * choice (`auto` from the calibration), queue limit, timeouts, aborts and the per-kernel stats.
+ */
+export class KernelPool {
+  private readonly kernels = new Map<string, Entry>();
+  private readonly backendInfo: Record<BackendName, BackendInfo>;
+  private readonly piscina: Piscina<KernelTask, KernelOutcome>;
+  private readonly book = new KernelStatsBook();
+  private readonly calibration: Calibration;
+  private closed = false;
+  /** Calls made and not settled: one running per thread, the rest queued. */
+  private outstanding = 0;
+
+  constructor(private readonly options: ResolvedKernelOptions, workerEntry: URL) {
+    for (const def of BUILTIN_KERNELS) this.kernels.set(def.name, { def });
+    const native = loadNativeCores();
+    this.backendInfo = {
+      js: { available: true },
+      native: !options.backends.includes('native')
+        ? { available: false, reason: "not among kernels.backends" }
+        : native.ok
+          ? { available: true }
+          : { available: false, reason: native.reason },
+    };
+    this.piscina = new Piscina({
+      filename: workerEntry.href,
+      minThreads: options.minThreads,
+      maxThreads: options.threads,
+      // The queue limit is ours (see dispatch): piscina's counts a starting thread's capacity too.
+      maxQueue: Infinity,
+      idleTimeout: options.idleTimeoutMs,
+      // The threads park in Atomics.wait between tasks: the quickest wake-up for the next call.
+      atomics: 'sync',
+    });
+    // A thread that died is replaced by piscina; its call is rejected where it was made.
+    this.piscina.on('error', () => {});
+    this.calibration = new Calibration(options.calibrationFile, (kernel, backend, input) => this.timeOne(kernel, backend, input));
+  }
+
+  /** Adds the kernel a module defines (`export default defineKernel(...)`); resolves with its name. */
+  async register(module: string | URL): Promise<string> {
+    const url = moduleUrl('module', module);
+    const mod = (await import(url)) as { default?: unknown };
+    if (!isKernelDefinition(mod.default)) throw new TypeError(`kernel module ${url} must export default defineKernel({...}); it exports ${typeof mod.default}`);
+    const def = mod.default;
+    const known = this.kernels.get(def.name);
+    if (known !== undefined && known.module !== url) throw new TypeError(`kernel module ${url}: a kernel named '${def.name}' is already registered${known.module === undefined ? ' (built in)' : ` by ${known.module}`}`);
+    this.kernels.set(def.name, { def, module: url });
+    return def.name;
+  }
+
+  list(): KernelInfo[] {
+    return [...this.kernels.values()].map(({ def, module }) => ({
+      name: def.name,
+      description: def.description ?? '',
+      backends: this.backendsOf(def),
+      ...(module !== undefined ? { module } : {}),
+    }));
+  }
+
+  backends(): Record<BackendName, BackendInfo> {
+    return { js: { ...this.backendInfo.js }, native: { ...this.backendInfo.native } };
+  }
+
+  stats(): { threads: number; queued: number; kernels: KernelStats; calibration: Record<string, CalibrationPoint[]> } {
+    return { threads: this.piscina.threads.length, queued: this.piscina.queueSize, kernels: this.book.snapshot(), calibration: this.calibration.snapshot() };
+  }
+
+  /** Runs `kernel` on `input` in the pool; rejects (never throws) on every failure. */
+  async run<R = any>(kernel: string, input: unknown, options: KernelRunOptions = {}): Promise<R> {
+    if (this.closed) throw new KernelPoolClosed();
+    const entry = this.kernels.get(kernel);
+    if (entry === undefined) throw new UnknownKernel(kernel, [...this.kernels.keys()]);
+    const backend = await this.chooseBackend(entry.def, input, options.backend ?? 'auto');
+    return this.dispatch(entry, backend, input, options) as Promise<R>;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.piscina.destroy();
+  }
+
+  private backendsOf(def: KernelDefinition): BackendName[] {
+    const out: BackendName[] = ['js'];
+    if (def.native !== undefined && this.backendInfo.native.available) out.push('native');
+    return out;
+  }
+
+  private async chooseBackend(def: KernelDefinition, input: unknown, requested: BackendName | 'auto'): Promise<BackendName> {
+    if (requested === 'auto') {
+      const usable = this.backendsOf(def);
+      const pinned = this.options.auto[def.name];
+      if (pinned !== undefined && usable.includes(pinned)) return pinned;
+      return this.calibration.choose(def, usable, sizeOf(def, input));
+    }
+    if (requested !== 'js' && requested !== 'native') throw new BackendUnavailable(def.name, String(requested), "no such backend (expected 'auto', 'js' or 'native')");
+    const info = this.backendInfo[requested];
+    if (!info.available) throw new BackendUnavailable(def.name, requested, info.reason ?? 'unavailable');
+    if (requested === 'native' && def.native === undefined) throw new BackendUnavailable(def.name, requested, 'the kernel has no native implementation');
+    return requested;
+  }
+
+  private async dispatch(entry: Entry, backend: BackendName, input: unknown, options: KernelRunOptions): Promise<unknown> {
+    const kernel = entry.def.name;
+    if (this.outstanding >= this.options.threads + this.options.maxQueue) {
+      this.book.failed(kernel, backend, 0);
+      throw new KernelQueueFull(kernel, this.options.maxQueue);
+    }
+    this.outstanding++;
+    try {
+      return await this.dispatchCounted(entry, backend, input, options);
+    } finally {
+      this.outstanding--;
+    }
+  }
+
+  private async dispatchCounted(entry: Entry, backend: BackendName, input: unknown, options: KernelRunOptions): Promise<unknown> {
+    const kernel = entry.def.name;
+    const task: KernelTask = { kernel, backend, input, postedAt: epochMs() };
+    if (entry.module !== undefined) task.module = entry.module;
+    if (options.out !== undefined) task.out = options.out;
+    let copied = bytesCopied(input) + bytesCopied(options.out);
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    const abort = new AbortController();
+    let why: 'timeout' | 'signal' | undefined;
+    const timer = timeoutMs > 0 ? setTimeout(() => { why = 'timeout'; abort.abort(); }, timeoutMs) : undefined;
+    const onAbort = (): void => { why ??= 'signal'; abort.abort(); };
+    if (options.signal?.aborted) {
+      clearTimeout(timer);
+      this.book.failed(kernel, backend, 0);
+      throw new KernelAborted(kernel, options.signal.reason);
+    }
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let outcome: KernelOutcome;
+    try {
+      outcome = await this.piscina.run(task, { signal: abort.signal });
+    } catch (err) {
+      this.book.failed(kernel, backend, copied);
+      if (why === 'timeout') throw new KernelTimeout(kernel, timeoutMs);
+      if (why === 'signal') throw new KernelAborted(kernel, options.signal?.reason);
+      throw this.poolError(kernel, err);
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+    if (!outcome.ok) {
+      this.book.failed(kernel, backend, copied);
+      throw reviveKernelError(outcome.error);
+    }
+    copied += bytesCopied(outcome.result);
+    this.book.completed(kernel, backend, Math.max(0, outcome.startedAt - task.postedAt), outcome.runMs, copied);
+    return outcome.result;
+  }
+
+  /** piscina's own errors, as ours. */
+  private poolError(kernel: string, err: unknown): Error {
+    const message = err instanceof Error ? err.message : String(err);
+    if (this.closed) return new KernelPoolClosed();
+    return new KernelThreadDied(kernel, message);
+  }
+
+  /** One calibration run: how long `kernel` ran on `backend`, in its thread. */
+  private async timeOne(kernel: string, backend: BackendName, input: unknown): Promise<number> {
+    const entry = this.kernels.get(kernel)!;
+    const task: KernelTask = { kernel, backend, input, postedAt: epochMs() };
+    if (entry.module !== undefined) task.module = entry.module;
+    const outcome = await this.piscina.run(task);
+    if (!outcome.ok) throw reviveKernelError(outcome.error);
+    return outcome.runMs;
+  }
+}
+
+/** The kernel's own measure of work, or the elements of the typed arrays in the input. */
+function sizeOf(def: KernelDefinition, input: unknown): number {
+  if (def.size !== undefined) {
+    try {
+      return Math.max(1, def.size(input));
+    } catch {
+      return 1; // a malformed input: the pool thread's validate will say what is wrong
+    }
+  }
+  let n = 0;
+  if (typeof input === 'object' && input !== null) for (const v of Object.values(input)) if (ArrayBuffer.isView(v)) n += (v as unknown as { length: number }).length;
+  return Math.max(1, n);
+}
