@@ -27,12 +27,14 @@ function writeStatus(status) {
 
 function fail(reason) {
   writeStatus({ ok: false, reason });
-  console.warn(`dualbus native: not built (the kernels run on the JS cores): ${reason.split('\n').slice(-3).join(' | ')}`);
+  console.warn(`dualbus native: not built, the kernels run on the JS cores (native/build/status.json says why):\n${reason.split('\n').slice(-4).join('\n')}`);
   process.exit(0);
 }
 
+// The last lines that say something: the compiler's errors, not node-gyp's stack and banner.
+const NOISE = /^gyp (info|http|verb|sill)|^gyp ERR! (stack\s|System |command |cwd |node -v |node-gyp -v |not ok)|^make: (Entering|Leaving) directory/;
 function lastLines(text, count = 20) {
-  return text.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '').slice(-count).join('\n');
+  return text.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '' && !NOISE.test(l)).slice(-count).join('\n');
 }
 
 // node-gyp: the one npm runs scripts with, a local one, or the one bundled with npm.

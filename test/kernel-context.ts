@@ -21,7 +21,8 @@ export function testContext(kernel: string): KernelContext {
 /** Validates `input` and runs the kernel's js implementation (the built-in kernels answer synchronously). */
 export function runKernel<I, O>(kernel: KernelDefinition<I, O>, input: unknown): O {
   const ctx = testContext(kernel.name);
-  if (kernel.validate) kernel.validate(input, ctx);
+  const validate: ((input: unknown, ctx: KernelContext) => void) | undefined = kernel.validate; // called plainly, not as an assertion
+  validate?.(input, ctx);
   const result = kernel.js(input as I, ctx);
   if (result instanceof Promise) throw new Error(`runKernel: kernel '${kernel.name}' answered a Promise; await kernel.js directly`);
   return result;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { child, supervisor, type System } from 'dualbus';
+import { child, sharedArray, supervisor, type System } from 'dualbus';
 import { TopModel } from '../src/cli/top-model.js';
 import { renderTop } from '../src/cli/top-render.js';
 import { eventually, fixture, testSystem } from './helpers.js';
@@ -83,6 +83,22 @@ describe('dualbus top', () => {
     const live = (await run(process.execPath, [CLI, 'top', '--once', '--connect', socket])).stdout;
     expect(live).toMatch(/^ {2}a\s+running\s+1\s/m);
     expect(live).toMatch(/^ {2}b\s+running\s+0\s+\S+\s+100\.00%\s+0\s/m);
+  });
+
+  it('shows the kernel pool: calls, errors, queue and run percentiles, bytes copied per kernel and backend (--connect)', async () => {
+    const t = await testSystem({ name: 'quant', kernels: { calibrationFile: false } });
+    system = t.system;
+    const a = sharedArray(Float64Array, 4).fill(1);
+    await system.kernels.run('matmul', { a, b: a, m: 2, k: 2, n: 2 }, { backend: 'js' });
+    await system.kernels.run('matmul', { a, b: a, m: 2, k: 2, n: 3 }, { backend: 'js' }).catch(() => {});
+    const socket = join(dir, 'kernels.sock');
+    await system.serveStats(socket);
+    const out = (await run(process.execPath, [CLI, 'top', '--once', '--connect', socket])).stdout;
+    const header = out.split('\n').find((l) => l.startsWith('KERNEL'));
+    expect(header?.split(/\s+/)).toEqual(['KERNEL', 'BACKEND', 'CALLS', 'ERRORS', 'QUEUE', 'P99', 'RUN', 'P50', 'RUN', 'P99', 'COPIED']);
+    const row = out.split('\n').find((l) => l.startsWith('matmul'))!.split(/\s+/);
+    expect(row.slice(0, 4)).toEqual(['matmul', 'js', '2', '1']);
+    expect(row[7]).toBe('0B');
   });
 
   it('a bad command line is refused with a clear message', async () => {

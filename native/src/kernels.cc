@@ -1,13 +1,16 @@
-// The numeric cores. Built with -O3 -ffp-contract=off (no fused multiply-add: the products and sums
-// round as in JS) and without -ffast-math (the compiler keeps the order of every sum as written).
-// Where a loop keeps the JS reference's order of operations the result is the same to the bit
-// (matmul, dense, covariance, portfolioPnl, ewmaVolatility); where it reorders a sum for speed
-// (cholesky's dot products, montecarloPnl's w'L) it agrees to rounding.
+// The numeric cores. Built with -O3 -ffp-contract=off (no fused multiply-add: products and sums round
+// as in JS) and without -ffast-math (the compiler keeps the order of every sum as written). Every core
+// keeps the JS reference's order of operations for every element (src/kernels/cores-js.ts), so the
+// results are the same to the bit, except where a libm function enters: dense's sigmoid (exp) and
+// montecarloPnl's normals (log, sin, cos) use the C library's, which may differ from V8's in the last
+// bit (the generator's integer state and uniforms are the same to the bit).
 //
+// Speed comes from doing independent elements together, never from reordering a sum: matmul (and
+// dense, covariance) are blocked and packed with a 4x8 register tile; portfolioPnl and cholesky run
+// many rows' sums side by side in vector lanes; rolling and EWMA windows go along contiguous columns.
 // Hot loops are written with GCC/Clang vector extensions (4 doubles: one AVX register, two SSE2 ones)
-// and compiled twice on x86-64 Linux/glibc through function multi-versioning: an AVX2 clone picked
-// at load time where the CPU has it, the baseline everywhere else. Other compilers and targets get
-// plain loops.
+// and compiled twice on x86-64 Linux/glibc through function multi-versioning: an AVX2 clone picked at
+// load time where the CPU has it, the baseline everywhere else. Other compilers get plain loops.
 #include "kernels.h"
 
 #include <algorithm>
@@ -159,52 +162,62 @@ void GemmAccumulate(const double* a, size_t a_rs, size_t a_cs, const double* b, 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Dot products over strided rows: out[r] = sum_j x[r * n + j] * w[j], j ascending, for 4 rows at a
-// time (four independent chains, each summed in the JS order).
+// Dot products over strided rows: out[r] = sum_j x[r * n + j] * w[j], j ascending (the JS order), for
+// kRowGroups * 4 rows at a time: each row's sum is one lane of a vector, and the independent vectors
+// keep several additions in flight (a single row's chain would wait on every add).
+
+#if DUALBUS_VEC
+// The products p_r[0..4) of rows r = 0..3 added to acc lane r in the order p_r[0], p_r[1], p_r[2], p_r[3]:
+// a 4x4 transpose, then four vertical adds.
+DUALBUS_INLINE v4d AddTransposed(v4d acc, v4d p0, v4d p1, v4d p2, v4d p3) {
+#if defined(__clang__)
+  const v4d t0 = __builtin_shufflevector(p0, p1, 0, 4, 2, 6), t1 = __builtin_shufflevector(p0, p1, 1, 5, 3, 7);
+  const v4d t2 = __builtin_shufflevector(p2, p3, 0, 4, 2, 6), t3 = __builtin_shufflevector(p2, p3, 1, 5, 3, 7);
+  acc += __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+  acc += __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+  acc += __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+  acc += __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+#else
+  typedef long long v4i __attribute__((vector_size(32)));
+  const v4d t0 = __builtin_shuffle(p0, p1, v4i{0, 4, 2, 6}), t1 = __builtin_shuffle(p0, p1, v4i{1, 5, 3, 7});
+  const v4d t2 = __builtin_shuffle(p2, p3, v4i{0, 4, 2, 6}), t3 = __builtin_shuffle(p2, p3, v4i{1, 5, 3, 7});
+  acc += __builtin_shuffle(t0, t2, v4i{0, 1, 4, 5});
+  acc += __builtin_shuffle(t1, t3, v4i{0, 1, 4, 5});
+  acc += __builtin_shuffle(t0, t2, v4i{2, 3, 6, 7});
+  acc += __builtin_shuffle(t1, t3, v4i{2, 3, 6, 7});
+#endif
+  return acc;
+}
+#endif
+
+constexpr size_t kRowGroups = 4;
 
 DUALBUS_CLONES
 void RowDots(const double* DUALBUS_RESTRICT x, const double* DUALBUS_RESTRICT w, size_t t, size_t n,
              double* DUALBUS_RESTRICT out) {
   size_t r = 0;
 #if DUALBUS_VEC
-  for (; r + 4 <= t; r += 4) {
-    const double* x0 = x + r * n;
-    const double* x1 = x0 + n;
-    const double* x2 = x1 + n;
-    const double* x3 = x2 + n;
-    v4d acc = Splat4(0.0);
+  constexpr size_t kRows = 4 * kRowGroups;
+  for (; r + kRows <= t; r += kRows) {
+    const double* xr = x + r * n;
+    v4d acc[kRowGroups];
+    for (size_t g = 0; g < kRowGroups; ++g) acc[g] = Splat4(0.0);
     size_t j = 0;
-    // Four rows' chains in one register: lanes are rows, a 4x4 transpose turns each row's four
-    // consecutive products into four vertical adds, in order.
     for (; j + 4 <= n; j += 4) {
       const v4d wv = Load4(w + j);
-      const v4d p0 = Load4(x0 + j) * wv, p1 = Load4(x1 + j) * wv, p2 = Load4(x2 + j) * wv, p3 = Load4(x3 + j) * wv;
-#if defined(__clang__)
-      const v4d t0 = __builtin_shufflevector(p0, p1, 0, 4, 2, 6), t1 = __builtin_shufflevector(p0, p1, 1, 5, 3, 7);
-      const v4d t2 = __builtin_shufflevector(p2, p3, 0, 4, 2, 6), t3 = __builtin_shufflevector(p2, p3, 1, 5, 3, 7);
-      acc += __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
-      acc += __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
-      acc += __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
-      acc += __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
-#else
-      typedef long long v4i __attribute__((vector_size(32)));
-      const v4d t0 = __builtin_shuffle(p0, p1, v4i{0, 4, 2, 6}), t1 = __builtin_shuffle(p0, p1, v4i{1, 5, 3, 7});
-      const v4d t2 = __builtin_shuffle(p2, p3, v4i{0, 4, 2, 6}), t3 = __builtin_shuffle(p2, p3, v4i{1, 5, 3, 7});
-      acc += __builtin_shuffle(t0, t2, v4i{0, 1, 4, 5});
-      acc += __builtin_shuffle(t1, t3, v4i{0, 1, 4, 5});
-      acc += __builtin_shuffle(t0, t2, v4i{2, 3, 6, 7});
-      acc += __builtin_shuffle(t1, t3, v4i{2, 3, 6, 7});
-#endif
+      for (size_t g = 0; g < kRowGroups; ++g) {
+        const double* x0 = xr + 4 * g * n + j;
+        acc[g] = AddTransposed(acc[g], Load4(x0) * wv, Load4(x0 + n) * wv, Load4(x0 + 2 * n) * wv, Load4(x0 + 3 * n) * wv);
+      }
     }
-    double s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3];
-    for (; j < n; ++j) {
-      const double wj = w[j];
-      s0 += x0[j] * wj;
-      s1 += x1[j] * wj;
-      s2 += x2[j] * wj;
-      s3 += x3[j] * wj;
+    for (size_t g = 0; g < kRowGroups; ++g) {
+      for (size_t q = 0; q < 4; ++q) {
+        const double* xq = xr + (4 * g + q) * n;
+        double s = acc[g][q];
+        for (size_t jj = j; jj < n; ++jj) s += xq[jj] * w[jj];
+        out[r + 4 * g + q] = s;
+      }
     }
-    out[r] = s0, out[r + 1] = s1, out[r + 2] = s2, out[r + 3] = s3;
   }
 #endif
   for (; r < t; ++r) {
@@ -215,42 +228,57 @@ void RowDots(const double* DUALBUS_RESTRICT x, const double* DUALBUS_RESTRICT w,
   }
 }
 
-// A dot product with several accumulators (its sum is reordered: agrees with the plain loop to rounding).
-DUALBUS_INLINE double FastDot(const double* a, const double* b, size_t len) {
-  size_t j = 0;
-  double s = 0.0;
-#if DUALBUS_VEC
-  if (len >= 16) {
-    v4d s0 = Splat4(0.0), s1 = s0, s2 = s0, s3 = s0;
-    for (; j + 16 <= len; j += 16) {
-      s0 += Load4(a + j) * Load4(b + j);
-      s1 += Load4(a + j + 4) * Load4(b + j + 4);
-      s2 += Load4(a + j + 8) * Load4(b + j + 8);
-      s3 += Load4(a + j + 12) * Load4(b + j + 12);
-    }
-    const v4d v = (s0 + s1) + (s2 + s3);
-    s = (v[0] + v[1]) + (v[2] + v[3]);
-  }
-#endif
-  for (; j < len; ++j) s += a[j] * b[j];
-  return s;
-}
+// Cholesky-Banachiewicz in the JS order: L[i][j] = (a[i][j] - L[i][0] L[j][0] - L[i][1] L[j][1] - ...) / L[j][j],
+// one product subtracted at a time, p ascending. Rows go in blocks of kCholRows: for the columns left of
+// the block, the rows' chains run side by side as the lanes of vectors (reading L transposed, so that
+// the block's L[i][p] are contiguous); the block's own triangle runs row by row.
+
+constexpr size_t kCholGroups = 4;
+constexpr size_t kCholRows = 4 * kCholGroups;
 
 DUALBUS_CLONES
-bool CholeskyImpl(const double* a, size_t n, double* l) {
-  for (size_t i = 0; i < n; ++i) {
-    double* li = l + i * n;
-    for (size_t j = 0; j <= i; ++j) {
+bool CholeskyImpl(const double* a, size_t n, double* l, double* lt /* n * n + kCholRows, transposed L */) {
+  for (size_t i0 = 0; i0 < n; i0 += kCholRows) {
+    const size_t rb = std::min(kCholRows, n - i0);
+    for (size_t j = 0; j < i0; ++j) {
       const double* lj = l + j * n;
-      const double s = a[i * n + j] - FastDot(li, lj, j);
-      if (i == j) {
-        if (!(s > 0.0)) return false;  // not positive definite (or NaN)
-        li[i] = std::sqrt(s);
-      } else {
-        li[j] = s / lj[j];
+      double s[kCholRows];
+      for (size_t r = 0; r < kCholRows; ++r) s[r] = r < rb ? a[(i0 + r) * n + j] : 0.0;
+#if DUALBUS_VEC
+      v4d sv[kCholGroups];
+      for (size_t g = 0; g < kCholGroups; ++g) sv[g] = Load4(s + 4 * g);
+      for (size_t p = 0; p < j; ++p) {
+        const v4d ljp = Splat4(lj[p]);
+        const double* col = lt + p * n + i0;  // L[i0 ..][p]; lanes past n read padding or the next column
+        for (size_t g = 0; g < kCholGroups; ++g) sv[g] -= Load4(col + 4 * g) * ljp;
+      }
+      const v4d d = Splat4(lj[j]);
+      for (size_t g = 0; g < kCholGroups; ++g) Store4(s + 4 * g, sv[g] / d);
+#else
+      for (size_t p = 0; p < j; ++p)
+        for (size_t r = 0; r < kCholRows; ++r) s[r] -= lt[p * n + i0 + r] * lj[p];
+      for (size_t r = 0; r < kCholRows; ++r) s[r] /= lj[j];
+#endif
+      for (size_t r = 0; r < rb; ++r) {
+        l[(i0 + r) * n + j] = s[r];
+        lt[j * n + i0 + r] = s[r];
       }
     }
-    for (size_t j = i + 1; j < n; ++j) li[j] = 0.0;
+    for (size_t i = i0; i < i0 + rb; ++i) {
+      double* li = l + i * n;
+      for (size_t j = i0; j <= i; ++j) {
+        const double* lj = l + j * n;
+        double s = a[i * n + j];
+        for (size_t p = 0; p < j; ++p) s -= li[p] * lj[p];
+        if (i == j) {
+          if (!(s > 0.0)) return false;  // not positive definite (or NaN)
+          li[i] = std::sqrt(s);
+        } else {
+          li[j] = s / lj[j];
+        }
+        lt[j * n + i] = li[j];
+      }
+    }
   }
   return true;
 }
@@ -387,8 +415,9 @@ void Covariance(const double* x, size_t n, size_t start, size_t rows, double* ou
 }
 
 bool Cholesky(const double* a, size_t n, double* out) {
-  std::fill(out, out + n * n, 0.0);  // as JS: zeros wherever a failed factorisation stopped
-  return CholeskyImpl(a, n, out);
+  std::fill(out, out + n * n, 0.0);  // zeros above the diagonal (and, as in JS, where a failed factorisation stopped)
+  std::vector<double> lt(n * n + kCholRows, 0.0);
+  return CholeskyImpl(a, n, out, lt.data());
 }
 
 void MontecarloPnl(const double* chol, const double* mean, const double* weights, size_t n, size_t paths, uint32_t seed,

@@ -46,8 +46,13 @@ export interface ReportedStats {
   latencyUs: { p99: number };
 }
 
+/** Per kernel and backend, the figures top shows (a subset of the system's KernelCallStats). */
+export type ReportedKernels = Record<string, Record<string, { calls: number; errors: number; bytesCopied: number; queueUs: { p99: number }; runUs: { p50: number; p99: number } }>>;
+
 export class TopModel {
   system: string | undefined;
+  /** The kernel pool's figures, as last reported. */
+  kernels: ReportedKernels | undefined;
   /** The time of the latest line seen (epoch ms): "now" for a log that is no longer written. */
   lastTime = 0;
   failure: string | undefined;
@@ -61,7 +66,7 @@ export class TopModel {
     if (typeof line.system === 'string') this.system ??= line.system;
     const event = line.event;
     if (event === 'stats' && typeof line.actors === 'object' && line.actors !== null) {
-      this.applyStats(line.actors as Record<string, ReportedStats>, time ?? this.lastTime);
+      this.applyStats(line.actors as Record<string, ReportedStats>, time ?? this.lastTime, line.kernels as ReportedKernels | undefined);
       return;
     }
     if (event === 'system-failed') this.failure = reasonOf(line);
@@ -98,8 +103,9 @@ export class TopModel {
   }
 
   /** Folds in a snapshot of a running system's stats (what `--connect` receives). */
-  applyStats(actors: Record<string, ReportedStats>, at: number): void {
+  applyStats(actors: Record<string, ReportedStats>, at: number, kernels?: ReportedKernels): void {
     this.lastTime = Math.max(this.lastTime, at);
+    if (kernels !== undefined) this.kernels = kernels;
     for (const [name, s] of Object.entries(actors)) {
       const a = this.track(name, s.path);
       a.state = s.state;

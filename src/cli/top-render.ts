@@ -26,8 +26,24 @@ export function renderTop(model: TopModel, now: number): string {
   const line = (cells: readonly string[]): string =>
     cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   const title = `dualbus top — system ${model.system ?? '?'} — ${rows.length} actor${rows.length === 1 ? '' : 's'} — ${new Date(now).toISOString()}`;
-  const out = [title, ...(model.failure !== undefined ? [`FAILED: ${model.failure}`] : []), '', line(COLUMNS), ...table.map(line)];
+  const out = [title, ...(model.failure !== undefined ? [`FAILED: ${model.failure}`] : []), '', line(COLUMNS), ...table.map(line), ...kernelLines(model)];
   return `${out.join('\n')}\n`;
+}
+
+const KERNEL_COLUMNS = ['KERNEL', 'BACKEND', 'CALLS', 'ERRORS', 'QUEUE P99', 'RUN P50', 'RUN P99', 'COPIED'] as const;
+
+/** The kernel pool's table: one line per kernel and backend that ran; nothing when none ran. */
+function kernelLines(model: TopModel): string[] {
+  const table: string[][] = [];
+  for (const [kernel, byBackend] of Object.entries(model.kernels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (const [backend, k] of Object.entries(byBackend)) {
+      table.push([kernel, backend, String(k.calls), String(k.errors), `${k.queueUs.p99}µs`, `${k.runUs.p50}µs`, `${k.runUs.p99}µs`, `${k.bytesCopied}B`]);
+    }
+  }
+  if (table.length === 0) return [];
+  const widths = KERNEL_COLUMNS.map((c, i) => Math.max(c.length, ...table.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return ['', line(KERNEL_COLUMNS), ...table.map(line)];
 }
 
 function actorCells(r: TopRow, depth: number): string[] {

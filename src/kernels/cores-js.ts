@@ -73,14 +73,16 @@ export const jsCores: NumericCores = {
   },
 
   cholesky(a, n, out) {
-    // Cholesky-Banachiewicz, row by row. `!(s > 0)` also catches NaN, which an `s <= 0` test lets through.
+    // Cholesky-Banachiewicz, row by row. A pivot must keep more than 1e-12 of its diagonal entry:
+    // exactly collinear columns (a singular matrix) leave a rounding residue of either sign rather
+    // than 0, which a bare `> 0` test would take for positive definite. `!(s > ...)` also catches NaN.
     out.fill(0, 0, n * n);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j <= i; j++) {
         let s = a[i * n + j];
         for (let p = 0; p < j; p++) s -= out[i * n + p] * out[j * n + p];
         if (i === j) {
-          if (!(s > 0)) return false;
+          if (!(s > 1e-12 * a[i * n + i])) return false;
           out[i * n + i] = Math.sqrt(s);
         } else {
           out[i * n + j] = s / out[j * n + j];

@@ -9,10 +9,9 @@ import { BUILTIN_KERNELS } from './builtin/index.js';
 import { loadNativeCores } from './backends/native.js';
 import { jsCores } from './cores-js.js';
 import type { NumericCores } from './cores.js';
-import { isKernelDefinition, type BackendName, type KernelContext, type KernelDefinition } from './define.js';
-import { BackendUnavailable, KernelArgumentError, UnknownKernel, describeValue } from './errors.js';
-import type { NumericArrayConstructor } from './shared-arrays.js';
-import { sharedArray } from './shared-arrays.js';
+import { isKernelDefinition, type BackendName, type KernelDefinition } from './define.js';
+import { BackendUnavailable, KernelArgumentError, UnknownKernel } from './errors.js';
+import { contextFor } from './context.js';
 import { epochMs, type KernelOutcome, type KernelTask } from './task.js';
 
 const kernels = new Map<string, KernelDefinition>(BUILTIN_KERNELS.map((k) => [k.name, k]));
@@ -22,7 +21,7 @@ export default async function runKernel(task: KernelTask): Promise<KernelOutcome
   const startedAt = epochMs();
   try {
     const def = await find(task);
-    const ctx = contextFor(task, coresOf(task.backend, task.kernel));
+    const ctx = contextFor(task.kernel, task.backend, coresOf(task.backend, task.kernel), task.out);
     def.validate?.(task.input, ctx);
     const impl = task.backend === 'native' ? def.native : def.js;
     if (impl === undefined) throw new BackendUnavailable(task.kernel, task.backend, 'the kernel has no implementation for it');
@@ -58,24 +57,4 @@ function coresOf(backend: BackendName, kernel: string): NumericCores {
   const native = loadNativeCores();
   if (!native.ok) throw new BackendUnavailable(kernel, 'native', native.reason);
   return native.cores;
-}
-
-function contextFor(task: KernelTask, cores: NumericCores): KernelContext {
-  const reject = (argument: string, expected: string, given: unknown): never => {
-    throw new KernelArgumentError(task.kernel, argument, expected, describeValue(given));
-  };
-  return {
-    kernel: task.kernel,
-    backend: task.backend,
-    cores,
-    reject,
-    output<C extends NumericArrayConstructor>(name: string, type: C, length: number): InstanceType<C> {
-      const given = task.out?.[name];
-      if (given === undefined) return sharedArray(type, length);
-      if (!(given instanceof type)) return reject(`out.${name}`, `a ${type.name} of at least ${length} elements`, given);
-      if ((given as unknown as { length: number }).length < length) return reject(`out.${name}`, `a ${type.name} of at least ${length} elements`, given);
-      const arr = given as unknown as InstanceType<C>;
-      return (arr.length === length ? arr : arr.subarray(0, length)) as InstanceType<C>;
-    },
-  };
 }

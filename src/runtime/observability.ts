@@ -114,7 +114,8 @@ export class Observability {
     }
     const server = createServer((socket) => {
       socket.on('error', () => socket.destroy()); // a client that went away mid-answer
-      socket.end(JSON.stringify({ time: Date.now(), system: this.deps.name, actors: this.stats().actors }));
+      const { actors, kernels } = this.stats();
+      socket.end(JSON.stringify({ time: Date.now(), system: this.deps.name, actors, kernels: kernels.kernels }));
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -173,7 +174,8 @@ export class Observability {
     const every = this.deps.statsLogIntervalMs;
     if (every > 0 && now - this.statsLoggedAt >= every) {
       this.statsLoggedAt = now;
-      this.deps.logger.info({ system: this.deps.name, event: 'stats', actors: this.stats().actors }, 'stats');
+      const { actors, kernels } = this.stats();
+      this.deps.logger.info({ system: this.deps.name, event: 'stats', actors, kernels: kernels.kernels }, 'stats');
     }
   }
 }
