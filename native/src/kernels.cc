@@ -271,7 +271,9 @@ bool CholeskyImpl(const double* a, size_t n, double* l, double* lt /* n * n + kC
         double s = a[i * n + j];
         for (size_t p = 0; p < j; ++p) s -= li[p] * lj[p];
         if (i == j) {
-          if (!(s > 0.0)) return false;  // not positive definite (or NaN)
+          // As JS: the pivot must keep more than 1e-12 of its diagonal entry (a singular matrix leaves
+          // a rounding residue of either sign, not 0); the negated test also catches NaN.
+          if (!(s > 1e-12 * a[i * n + i])) return false;
           li[i] = std::sqrt(s);
         } else {
           li[j] = s / lj[j];

@@ -32,8 +32,12 @@ export interface VarOutput {
 
 export const VAR_SHAPE = '{ returns, t, n, weights, confidence?, nan? }';
 
-/** Checks the shared fields (returns fewer than `minRows` rows are refused) and gives the input back for the rest. */
-export function checkVarInput(ctx: KernelContext, input: unknown, minRows: number, shape = VAR_SHAPE): Record<string, unknown> {
+/**
+ * Checks the shared fields (returns fewer than `minRows` rows are refused) and gives the input back
+ * for the rest. `scanForNaN` false: the kernel finds NaNs itself (historical VaR reads them off its
+ * P&L, which saves a pass over the whole matrix) and calls rejectFirstNaN.
+ */
+export function checkVarInput(ctx: KernelContext, input: unknown, minRows: number, shape = VAR_SHAPE, scanForNaN = true): Record<string, unknown> {
   const o = requireObject(ctx, input, shape);
   const t = positiveInteger(ctx, 't', o.t);
   const n = positiveInteger(ctx, 'n', o.n);
@@ -42,14 +46,17 @@ export function checkVarInput(ctx: KernelContext, input: unknown, minRows: numbe
   allFinite(ctx, 'weights', float64Array(ctx, 'weights', o.weights, n, 'one per instrument, n'));
   if (o.confidence !== undefined) numberList(ctx, 'confidence', o.confidence, (name, c) => openUnitInterval(ctx, name, c));
   const nan = o.nan === undefined ? 'reject' : oneOf(ctx, 'nan', o.nan, NAN_POLICIES);
-  if (nan === 'reject') {
-    for (let i = 0; i < returns.length; i++) {
-      if (Number.isNaN(returns[i])) {
-        ctx.reject('returns', "free of NaN under nan: 'reject' (nan: 'skip' drops such rows, 'zero' reads NaN as 0)", `NaN at row ${Math.floor(i / n)}, column ${i % n} (0-based)`);
-      }
+  if (nan === 'reject' && scanForNaN) rejectFirstNaN(ctx, returns as Float64Array, n, 0);
+  return o;
+}
+
+/** Under nan: 'reject', a NaN in returns at or after row `fromRow` is an argument error naming where. */
+export function rejectFirstNaN(ctx: KernelContext, returns: Float64Array, n: number, fromRow: number): void {
+  for (let i = fromRow * n; i < returns.length; i++) {
+    if (Number.isNaN(returns[i])) {
+      ctx.reject('returns', "free of NaN under nan: 'reject' (nan: 'skip' drops such rows, 'zero' reads NaN as 0)", `NaN at row ${Math.floor(i / n)}, column ${i % n} (0-based)`);
     }
   }
-  return o;
 }
 
 /** The returns the policy leaves (a copy only when it changed something), refused below `minRows` rows. */

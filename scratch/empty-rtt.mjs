@@ -1,0 +1,10 @@
+import { createSystem } from './../dist/src/index.js';
+const system = await createSystem({ name: 'x', logger: undefined, kernels: { threads: 1, minThreads: 1, calibrationFile: false, modules: [new URL('../dist/bench/kernels/empty.js', import.meta.url)] } });
+await system.spawn('caller', new URL('../dist/bench/actors/kernel-caller.js', import.meta.url), { wait: process.argv[2] ?? 'async' });
+const c = system.ref('caller');
+await c.ask({ type: 'empty', n: 300 }, { timeoutMs: 60000 });
+const ms = (await c.ask({ type: 'empty', n: 2000 }, { timeoutMs: 60000 })).sort((a, b) => a - b);
+console.log(process.argv[2], 'p50 us', (ms[1000] * 1000).toFixed(1), 'p99', (ms[1980] * 1000).toFixed(1));
+await system.shutdown();
+const kc = globalThis.__kc.sort((a, b) => a - b);
+console.log('host part p50 us', (kc[kc.length >> 1] * 1000).toFixed(1));
