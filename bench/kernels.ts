@@ -10,13 +10,13 @@ import { BUILTIN_KERNELS } from '../src/kernels/builtin/index.js';
 import { contextFor } from '../src/kernels/context.js';
 import { jsCores } from '../src/kernels/cores-js.js';
 import { bytesCopied } from '../src/kernels/shared-arrays.js';
+import { round } from '../src/transport/ring/histogram.js';
 import { ownCpuMs } from './cpu.js';
 import { pct } from './shared.js';
 
 const here = (p: string) => new URL(p, import.meta.url);
 const defs = new Map(BUILTIN_KERNELS.map((k) => [k.name, k]));
 const results: Record<string, unknown> = { machine: `${process.arch}, ${process.version}` };
-const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
 
 /** A deterministic pseudo-random shared Float64Array. */
 function randomShared(length: number, scale = 0.02, seed = 1): Float64Array {
@@ -95,7 +95,7 @@ async function timeRuns(call: () => unknown, budgetMs = 1200): Promise<{ medianM
     ms.push(performance.now() - s);
   }
   ms.sort((a, b) => a - b);
-  return { medianMs: round(ms[ms.length >> 1]!), minMs: round(ms[0]!), runs };
+  return { medianMs: round(ms[ms.length >> 1]!, 3), minMs: round(ms[0]!, 3), runs };
 }
 
 function copiedPerCall(system: System, kernel: string, backend: string): number {

@@ -13,8 +13,8 @@ export function contextFor(kernel: string, backend: BackendName, cores: NumericC
     throw new KernelArgumentError(kernel, argument, expected, describeValue(given));
   };
   return {
-    kernel: kernel,
-    backend: backend,
+    kernel,
+    backend,
     cores,
     reject,
     output<C extends NumericArrayConstructor>(name: string, type: C, length: number): InstanceType<C> {

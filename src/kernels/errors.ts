@@ -1,5 +1,5 @@
 import { DualbusError } from '../transport/errors.js';
-import type { SerializedError } from '../transport/protocol.js';
+import { serializeError, type SerializedError } from '../transport/protocol.js';
 
 /** The pool's queue is at maxQueue: the call was not queued. */
 export class KernelQueueFull extends DualbusError {
@@ -57,6 +57,15 @@ export class KernelPoolClosed extends DualbusError {
   constructor() {
     super('KernelPoolClosed', 'the kernel pool is closed (the system is shut down)');
   }
+}
+
+/**
+ * An error as it crosses a thread: name, message, code, stack, and the argument an argument error
+ * names (a KernelArgumentError, or one revived from a pool thread, which is a plain DualbusError).
+ */
+export function serializeKernelError(err: unknown): SerializedError & { argument?: string } {
+  const argument = (err as { argument?: unknown } | null)?.argument;
+  return { ...serializeError(err), ...(typeof argument === 'string' ? { argument } : {}) };
 }
 
 /**

@@ -4,13 +4,12 @@
  * opens the backend's cores (the native addon loads once per thread), checks the input, runs the
  * kernel and answers an outcome object: errors cross back as data, with their code and argument.
  */
-import { serializeError } from '../transport/protocol.js';
 import { BUILTIN_KERNELS } from './builtin/index.js';
 import { loadNativeCores } from './backends/native.js';
 import { jsCores } from './cores-js.js';
 import type { NumericCores } from './cores.js';
 import { isKernelDefinition, type BackendName, type KernelDefinition } from './define.js';
-import { BackendUnavailable, KernelArgumentError, UnknownKernel } from './errors.js';
+import { BackendUnavailable, UnknownKernel, serializeKernelError } from './errors.js';
 import { contextFor } from './context.js';
 import { epochMs, type KernelOutcome, type KernelTask } from './task.js';
 
@@ -28,8 +27,7 @@ export default async function runKernel(task: KernelTask): Promise<KernelOutcome
     const result = await impl(task.input, ctx);
     return { ok: true, result, startedAt, runMs: epochMs() - startedAt };
   } catch (err) {
-    const error = { ...serializeError(err), ...(err instanceof KernelArgumentError ? { argument: err.argument } : {}) };
-    return { ok: false, error, startedAt, runMs: epochMs() - startedAt };
+    return { ok: false, error: serializeKernelError(err), startedAt, runMs: epochMs() - startedAt };
   }
 }
 

@@ -2,7 +2,7 @@ import { Piscina } from 'piscina';
 import { BUILTIN_KERNELS } from './builtin/index.js';
 import { loadNativeCores } from './backends/native.js';
 import { Calibration, type CalibrationPoint } from './calibration.js';
-import { isKernelDefinition, type BackendName, type KernelDefinition } from './define.js';
+import { BACKEND_NAMES, isKernelDefinition, type BackendName, type KernelDefinition } from './define.js';
 import {
   BackendUnavailable,
   KernelAborted,
@@ -149,7 +149,7 @@ export class KernelPool {
       if (pinned !== undefined && usable.includes(pinned)) return pinned;
       return this.calibration.choose(def, usable, sizeOf(def, input));
     }
-    if (requested !== 'js' && requested !== 'native') throw new BackendUnavailable(def.name, String(requested), "no such backend (expected 'auto', 'js' or 'native')");
+    if (!BACKEND_NAMES.includes(requested)) throw new BackendUnavailable(def.name, String(requested), `no such backend (expected 'auto', ${BACKEND_NAMES.map((b) => `'${b}'`).join(' or ')})`);
     const info = this.backendInfo[requested];
     if (!info.available) throw new BackendUnavailable(def.name, requested, info.reason ?? 'unavailable');
     if (requested === 'native' && def.native === undefined) throw new BackendUnavailable(def.name, requested, 'the kernel has no native implementation');
@@ -172,20 +172,17 @@ export class KernelPool {
 
   private async dispatchCounted(entry: Entry, backend: BackendName, input: unknown, options: KernelRunOptions): Promise<unknown> {
     const kernel = entry.def.name;
-    const task: KernelTask = { kernel, backend, input, postedAt: epochMs() };
-    if (entry.module !== undefined) task.module = entry.module;
-    if (options.out !== undefined) task.out = options.out;
+    if (options.signal?.aborted) {
+      this.book.failed(kernel, backend, 0);
+      throw new KernelAborted(kernel, options.signal.reason);
+    }
+    const task = taskFor(entry, backend, input, options.out);
     let copied = bytesCopied(input) + bytesCopied(options.out);
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     const abort = new AbortController();
     let why: 'timeout' | 'signal' | undefined;
     const timer = timeoutMs > 0 ? setTimeout(() => { why = 'timeout'; abort.abort(); }, timeoutMs) : undefined;
     const onAbort = (): void => { why ??= 'signal'; abort.abort(); };
-    if (options.signal?.aborted) {
-      clearTimeout(timer);
-      this.book.failed(kernel, backend, 0);
-      throw new KernelAborted(kernel, options.signal.reason);
-    }
     options.signal?.addEventListener('abort', onAbort, { once: true });
     let outcome: KernelOutcome;
     try {
@@ -210,20 +207,24 @@ export class KernelPool {
 
   /** piscina's own errors, as ours. */
   private poolError(kernel: string, err: unknown): Error {
-    const message = err instanceof Error ? err.message : String(err);
     if (this.closed) return new KernelPoolClosed();
-    return new KernelThreadDied(kernel, message);
+    return new KernelThreadDied(kernel, err instanceof Error ? err.message : String(err));
   }
 
   /** One calibration run: how long `kernel` ran on `backend`, in its thread. */
   private async timeOne(kernel: string, backend: BackendName, input: unknown): Promise<number> {
-    const entry = this.kernels.get(kernel)!;
-    const task: KernelTask = { kernel, backend, input, postedAt: epochMs() };
-    if (entry.module !== undefined) task.module = entry.module;
-    const outcome = await this.piscina.run(task);
+    const outcome = await this.piscina.run(taskFor(this.kernels.get(kernel)!, backend, input));
     if (!outcome.ok) throw reviveKernelError(outcome.error);
     return outcome.runMs;
   }
+}
+
+/** One call as it goes to a pool thread (stamped now: its queue wait starts here). */
+function taskFor(entry: Entry, backend: BackendName, input: unknown, out?: Record<string, ArrayBufferView>): KernelTask {
+  const task: KernelTask = { kernel: entry.def.name, backend, input, postedAt: epochMs() };
+  if (entry.module !== undefined) task.module = entry.module;
+  if (out !== undefined) task.out = out;
+  return task;
 }
 
 /** The kernel's own measure of work, or the elements of the typed arrays in the input. */

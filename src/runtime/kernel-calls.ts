@@ -1,6 +1,6 @@
-import { KernelAborted } from '../kernels/errors.js';
+import { serializeKernelError } from '../kernels/errors.js';
 import type { KernelPool } from '../kernels/pool.js';
-import { serializeError, type KernelResultMessage, type KernelRunMessage } from '../transport/protocol.js';
+import type { KernelResultMessage, KernelRunMessage } from '../transport/protocol.js';
 
 /**
  * The kernel calls of one actor's worker, run in the system's pool on its behalf: each answer is
@@ -18,12 +18,12 @@ export class KernelCalls {
     const options = { ...(m.options as Parameters<KernelPool['run']>[2]), signal: abort.signal };
     this.pool.run(m.kernel, m.input, options).then(
       (result) => answer({ type: 'kernel-result', id: m.id, ok: true, result }),
-      (err: unknown) => answer({ type: 'kernel-result', id: m.id, ok: false, error: { ...serializeError(err), ...argumentOf(err) } }),
+      (err: unknown) => answer({ type: 'kernel-result', id: m.id, ok: false, error: serializeKernelError(err) }),
     ).finally(() => this.running.delete(m.id));
   }
 
   cancel(id: number): void {
-    this.running.get(id)?.abort(new KernelAborted('?', 'the actor gave up on it'));
+    this.running.get(id)?.abort(); // the actor has already rejected its call: nobody reads this answer
   }
 
   /** The worker is gone: nobody waits for these any more. */
@@ -31,9 +31,4 @@ export class KernelCalls {
     for (const abort of this.running.values()) abort.abort();
     this.running.clear();
   }
-}
-
-function argumentOf(err: unknown): { argument?: string } {
-  const argument = (err as { argument?: unknown } | null)?.argument;
-  return typeof argument === 'string' ? { argument } : {};
 }

@@ -1,4 +1,5 @@
-import { defineKernel, type KernelContext } from '../define.js';
+import type { KernelContext } from '../define.js';
+import { defineCoreKernel } from './core-kernel.js';
 import { float64Array, numberList, openUnitInterval, positiveInteger, requireObject } from './checks.js';
 import { atLeast, randomNormals } from './samples.js';
 
@@ -74,12 +75,11 @@ function factorsSize({ t, n, windows = DEFAULT_WINDOWS }: FactorsInput): number 
   return work;
 }
 
-export const factorsKernel = defineKernel<FactorsInput, FactorsOutput>({
+export const factorsKernel = defineCoreKernel<FactorsInput, FactorsOutput>({
   name: 'factors',
   description: 'Rolling mean, std and z-score per window, EWMA volatility, and covariance/correlation of the latest window',
   validate: validateFactors,
-  js: factors,
-  native: factors, // the same code: the native backend hands it the addon's cores
+  run: factors,
   size: factorsSize,
   sample(size) {
     const n = 8;

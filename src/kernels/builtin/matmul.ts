@@ -1,4 +1,5 @@
-import { defineKernel, type KernelContext } from '../define.js';
+import type { KernelContext } from '../define.js';
+import { defineCoreKernel } from './core-kernel.js';
 import { float64Array, positiveInteger, requireObject } from './checks.js';
 import { atLeast, randomNormals } from './samples.js';
 
@@ -30,12 +31,11 @@ function matmul({ a, b, m, k, n }: MatmulInput, ctx: KernelContext): MatmulOutpu
   return { out };
 }
 
-export const matmulKernel = defineKernel<MatmulInput, MatmulOutput>({
+export const matmulKernel = defineCoreKernel<MatmulInput, MatmulOutput>({
   name: 'matmul',
   description: 'Dense matrix product out (m x n) = a (m x k) * b (k x n), row-major Float64Arrays',
   validate: validateMatmul,
-  js: matmul,
-  native: matmul, // the same code: the native backend hands it the addon's cores
+  run: matmul,
   size: ({ m, k, n }) => m * k * n,
   sample(size) {
     const side = atLeast(1, Math.cbrt(size));

@@ -1,4 +1,5 @@
-import { defineKernel, type KernelContext } from '../define.js';
+import type { KernelContext } from '../define.js';
+import { defineCoreKernel } from './core-kernel.js';
 import { float64Array, oneOf, positiveInteger, requireObject } from './checks.js';
 import { atLeast, randomNormals } from './samples.js';
 
@@ -71,12 +72,11 @@ function mlpSize({ x, rows, layers }: MlpInput): number {
   return work;
 }
 
-export const mlpKernel = defineKernel<MlpInput, MlpOutput>({
+export const mlpKernel = defineCoreKernel<MlpInput, MlpOutput>({
   name: 'mlp',
   description: 'Forward pass of a dense network: layers of act(x w + b), activations relu, sigmoid or linear',
   validate: validateMlp,
-  js: mlp,
-  native: mlp, // the same code: the native backend hands it the addon's cores
+  run: mlp,
   size: mlpSize,
   sample(size) {
     // Two 32-wide layers: the work is about rows * 32 * 32 * 2.

@@ -1,4 +1,5 @@
-import { defineKernel, type KernelContext } from '../define.js';
+import type { KernelContext } from '../define.js';
+import { defineCoreKernel } from './core-kernel.js';
 import { atLeast, randomNormals } from './samples.js';
 import { checkVarInput, confidenceLevels, rejectFirstNaN, tailRisk, usableReturns, type VarInput, type VarOutput } from './var-input.js';
 
@@ -27,12 +28,11 @@ function historicalVar(input: VarInput, ctx: KernelContext): VarOutput {
   return { ...tailRisk(pnl, confidenceLevels(input), ctx), rows };
 }
 
-export const varHistoricalKernel = defineKernel<VarInput, VarOutput>({
+export const varHistoricalKernel = defineCoreKernel<VarInput, VarOutput>({
   name: 'var.historical',
   description: 'Historical VaR and expected shortfall of a portfolio over t scenarios of n instrument returns',
   validate: validateHistorical,
-  js: historicalVar,
-  native: historicalVar, // the same code: the native backend hands it the addon's cores
+  run: historicalVar,
   size: ({ t, n }) => t * n,
   sample(size) {
     const n = 10;

@@ -1,4 +1,5 @@
-import { defineKernel, type KernelContext } from '../define.js';
+import type { KernelContext } from '../define.js';
+import { defineCoreKernel } from './core-kernel.js';
 import { positiveInteger } from './checks.js';
 import { atLeast, randomNormals } from './samples.js';
 import { portfolioMoments } from './var-parametric.js';
@@ -38,12 +39,11 @@ function monteCarloVar(input: VarMonteCarloInput, ctx: KernelContext): VarOutput
   return { ...tailRisk(pnl, confidenceLevels(input), ctx), rows };
 }
 
-export const varMonteCarloKernel = defineKernel<VarMonteCarloInput, VarOutput>({
+export const varMonteCarloKernel = defineCoreKernel<VarMonteCarloInput, VarOutput>({
   name: 'var.montecarlo',
   description: 'Monte Carlo VaR and expected shortfall: normal scenarios with the sample mean and covariance of returns, seeded',
   validate: validateMonteCarlo,
-  js: monteCarloVar,
-  native: monteCarloVar, // the same code: the native backend hands it the addon's cores
+  run: monteCarloVar,
   size: ({ t, n, paths }) => t * n * n + (paths ?? DEFAULT_PATHS) * n * (n + 1),
   sample(size) {
     const n = 10;

@@ -1,4 +1,5 @@
-import { defineKernel, type KernelContext } from '../define.js';
+import type { KernelContext } from '../define.js';
+import { defineCoreKernel } from './core-kernel.js';
 import { normalPdf, normalQuantile } from './normal.js';
 import { atLeast, randomNormals } from './samples.js';
 import { checkVarInput, columnMeans, confidenceLevels, usableReturns, type VarInput, type VarOutput } from './var-input.js';
@@ -38,12 +39,11 @@ function parametricVar(input: VarInput, ctx: KernelContext): VarOutput {
   return { var: varOut, es: esOut, rows };
 }
 
-export const varParametricKernel = defineKernel<VarInput, VarOutput>({
+export const varParametricKernel = defineCoreKernel<VarInput, VarOutput>({
   name: 'var.parametric',
   description: 'Delta-normal (variance-covariance) VaR and expected shortfall from the sample mean and covariance of returns',
   validate: validateParametric,
-  js: parametricVar,
-  native: parametricVar, // the same code: the native backend hands it the addon's cores
+  run: parametricVar,
   size: ({ t, n }) => t * n * n,
   sample(size) {
     const n = 10;
