@@ -354,10 +354,10 @@ describe('argument errors name the argument, what was expected and what was give
 });
 
 describe('the built-in list', () => {
-  it('holds every kernel once; js and native are one function; sample(size) is valid and about that size', () => {
+  it('holds every kernel once; js and native are one function (vpin: js only); sample(size) is valid and about that size', () => {
     expect(BUILTIN_KERNELS.map((k) => k.name)).toEqual(['matmul', 'mlp', 'var.historical', 'var.parametric', 'var.montecarlo', 'factors', 'vpin', 'vpin.incremental']);
     for (const kernel of BUILTIN_KERNELS) {
-      expect(kernel.native).toBe(kernel.js);
+      expect(kernel.native).toBe(kernel.name.startsWith('vpin') ? undefined : kernel.js);
       const input = kernel.sample!(20_000);
       runKernel(kernel, input);
       const size = kernel.size!(input);

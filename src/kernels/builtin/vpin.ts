@@ -110,12 +110,13 @@ function sampleTrades(size: number): VpinInput {
   return { time, price, volume, barSeconds: 60, bucketVolume: 4000, buckets: 50 };
 }
 
+// VPIN is one sequential pass with no numeric core to hand to the addon: it runs on js only (listing
+// a native backend that ran the same JS would claim a speed-up that is not there).
 export const vpinKernel = defineKernel<VpinInput, VpinOutput>({
   name: 'vpin',
   description: 'VPIN over a whole trade stream (time bars, bulk volume classification, volume buckets)',
   validate: validateVpin,
   js: vpinBatch,
-  native: vpinBatch, // no core to swap: the same code on both backends
   size: ({ time }) => time.length,
   sample: sampleTrades,
 });
@@ -125,7 +126,6 @@ export const vpinIncrementalKernel = defineKernel<VpinIncrementalInput, VpinOutp
   description: 'VPIN over the next chunk of a trade stream, its state in a caller-owned array (createVpinState)',
   validate: validateVpinIncremental,
   js: vpinIncremental,
-  native: vpinIncremental, // no core to swap: the same code on both backends
   size: ({ time }) => time.length,
   sample: (size) => ({ ...sampleTrades(size), state: createVpinState(50) }),
 });
