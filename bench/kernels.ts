@@ -133,7 +133,7 @@ async function perKernel(system: System, piscina: Piscina): Promise<unknown[]> {
       bytesCopiedPiscina: piscinaCopied,
     };
     rows.push(row);
-    console.log(`${c.kernel} | ${c.size} | ${row.jsInlineMs} | ${row.jsPoolMs} | ${row.nativePoolMs ?? 'n/a'} | ${row.piscinaClonedMs} | ${speedup ?? 'n/a'}x | ${row.bytesCopiedPool} / ${row.bytesCopiedPiscina}`);
+    console.log(`${c.kernel} | ${c.size} | ${row.jsInlineMs} | ${row.jsPoolMs} | ${row.nativePoolMs ?? 'n/a'} | ${row.piscinaClonedMs} | ${speedup === undefined ? 'n/a' : `${speedup}x`} | ${row.bytesCopiedPool} / ${row.bytesCopiedPiscina}`);
   }
   return rows;
 }
