@@ -69,8 +69,10 @@ async function attach(m: AttachMessage): Promise<void> {
       stop = { drain };
       loop?.requestStop(drain);
     },
-    (result) => kernels.answered(result),
+    { answered: (m) => kernels.answered(m), lane: (m) => kernels.addLane(m) },
   );
+  // A kernel answer on a lane is read by the event loop: a loop that sees one coming gives it a turn.
+  const controlPending = (): boolean => control.pending() || kernels.answerPending();
 
   const selfMessages = new SelfMessages(mailbox.doorbell);
   const ctx = new ActorContextImpl(endpoint, boot.askTimeoutMs, kernels, (msg) => selfMessages.push(msg));
@@ -109,7 +111,7 @@ async function attach(m: AttachMessage): Promise<void> {
     doorbell: mailbox.doorbell,
     // A reply deferred for lack of room is retried on every turn, so stay awake until it fits.
     hasWork: () => mailbox.hasWork() || endpoint.hasDeferredReplies() || selfMessages.size > 0,
-    controlPending: control.pending,
+    controlPending,
   };
   const idle = createIdle(boot.wait, target, { spinMicros: boot.spinMicros, parkTimeoutMs: boot.parkTimeoutMs });
   loop = new ActorLoop(
@@ -120,7 +122,7 @@ async function attach(m: AttachMessage): Promise<void> {
     idle,
     { onError: (kind, err) => events.report(kind, err), onIdle: () => snapshot(false) },
     { onError: boot.onError, staleClaimMs: boot.staleClaimMs, beatEveryMs: Math.min(1000, boot.hangTimeoutMs / 4) },
-    control.pending,
+    controlPending,
     selfMessages,
   );
   if (stop !== undefined) loop.requestStop(stop.drain);
@@ -130,6 +132,7 @@ async function attach(m: AttachMessage): Promise<void> {
     if (!(err instanceof ReceiveFailed)) throw err;
     if (boot.onError === 'restart') snapshot(true);
     events.flush();
+    kernels.flush();
     // Uncaught on purpose: the worker dies with the handler's own error, which the host logs; the
     // FAILURE word tells it which directive applies, and the message in hand is delivered again.
     throw err.error;
@@ -141,6 +144,7 @@ async function attach(m: AttachMessage): Promise<void> {
   }
   snapshot(true);
   events.flush();
+  kernels.flush();
   clearInterval(keepAlive);
   post({ type: 'stopped' });
 }

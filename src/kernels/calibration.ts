@@ -30,7 +30,12 @@ export class Calibration {
   private readonly file: string | undefined;
   private readonly key: string;
 
-  constructor(file: string | false | undefined, private readonly time: TimeRun) {
+  constructor(
+    file: string | false | undefined,
+    private readonly time: TimeRun,
+    /** Called when a kernel's points are measured (pool threads serving lanes choose from them too). */
+    private readonly changed: () => void = () => {},
+  ) {
     this.key = createHash('sha256').update(`${arch()}|${cpus()[0]?.model ?? '?'}|${process.version}`).digest('hex').slice(0, 16);
     this.file = file === false ? undefined : (file ?? join(tmpdir(), `dualbus-kernels-calibration-${this.key}.json`));
     this.readCache();
@@ -45,13 +50,11 @@ export class Calibration {
   async choose(def: KernelDefinition, backends: readonly BackendName[], size: number): Promise<BackendName> {
     if (backends.length === 1) return backends[0]!;
     let points = this.table.get(def.name);
-    if (points === undefined || !backends.every((b) => points!.some((p) => p.ms[b] !== undefined))) {
+    if (points === undefined || !covers(points, backends)) {
       await this.measure(def, backends);
       points = this.table.get(def.name)!;
     }
-    let best = points[0]!;
-    for (const p of points) if (Math.abs(Math.log(p.size / size)) < Math.abs(Math.log(best.size / size))) best = p;
-    return backends.includes(best.winner) ? best.winner : 'js';
+    return pickBackend(points, backends, size);
   }
 
   private measure(def: KernelDefinition, backends: readonly BackendName[]): Promise<void> {
@@ -67,6 +70,7 @@ export class Calibration {
     if (def.sample === undefined) {
       // Nothing to time it with: the first backend listed after js (the compiled one) is assumed faster.
       this.table.set(def.name, [{ size: 1, ms: {}, winner: backends.find((b) => b !== 'js') ?? 'js' }]);
+      this.changed();
       return;
     }
     const points: CalibrationPoint[] = [];
@@ -83,6 +87,7 @@ export class Calibration {
     }
     this.table.set(def.name, points);
     this.writeCache();
+    this.changed();
   }
 
   private readCache(): void {
@@ -104,4 +109,31 @@ export class Calibration {
       // A read-only disk only costs the next process a measurement.
     }
   }
+}
+
+/** The points were measured for every one of `backends` (or stand for a kernel with no sample to time). */
+export function covers(points: readonly CalibrationPoint[], backends: readonly BackendName[]): boolean {
+  const unmeasured = points.every((p) => Object.keys(p.ms).length === 0);
+  return unmeasured || backends.every((b) => points.some((p) => p.ms[b] !== undefined));
+}
+
+/** The winner at the measured size nearest (in ratio) to `size`, if it is among `backends`; else js. */
+export function pickBackend(points: readonly CalibrationPoint[], backends: readonly BackendName[], size: number): BackendName {
+  let best = points[0]!;
+  for (const p of points) if (Math.abs(Math.log(p.size / size)) < Math.abs(Math.log(best.size / size))) best = p;
+  return backends.includes(best.winner) ? best.winner : 'js';
+}
+
+/** The kernel's own measure of work, or the elements of the typed arrays in the input. */
+export function workOf(def: KernelDefinition, input: unknown): number {
+  if (def.size !== undefined) {
+    try {
+      return Math.max(1, def.size(input));
+    } catch {
+      return 1; // a malformed input: the pool thread's validate will say what is wrong
+    }
+  }
+  let n = 0;
+  if (typeof input === 'object' && input !== null) for (const v of Object.values(input)) if (ArrayBuffer.isView(v)) n += (v as unknown as { length: number }).length;
+  return Math.max(1, n);
 }

@@ -1,3 +1,4 @@
+import type { DirectCallRecord } from '../transport/protocol.js';
 import { percentiles, type LatencyStats } from '../transport/ring/histogram.js';
 import { HISTOGRAM_BUCKETS, latencyBucket } from '../transport/ring/layout.js';
 
@@ -5,6 +6,8 @@ import { HISTOGRAM_BUCKETS, latencyBucket } from '../transport/ring/layout.js';
 export interface KernelCallStats {
   calls: number;
   errors: number;
+  /** Of the calls, those an actor made straight to a pool thread over its lane (the host not in between). */
+  direct: number;
   /** Microseconds from the call until a pool thread began it. */
   queueUs: LatencyStats;
   /** Microseconds the kernel ran in its pool thread. */
@@ -19,12 +22,13 @@ export type KernelStats = Record<string, Partial<Record<string, KernelCallStats>
 class Tally {
   calls = 0;
   errors = 0;
+  direct = 0;
   bytesCopied = 0;
   readonly queue = new Float64Array(HISTOGRAM_BUCKETS);
   readonly run = new Float64Array(HISTOGRAM_BUCKETS);
 
   snapshot(): KernelCallStats {
-    return { calls: this.calls, errors: this.errors, queueUs: percentiles(this.queue), runUs: percentiles(this.run), bytesCopied: this.bytesCopied };
+    return { calls: this.calls, errors: this.errors, direct: this.direct, queueUs: percentiles(this.queue), runUs: percentiles(this.run), bytesCopied: this.bytesCopied };
   }
 }
 
@@ -47,6 +51,13 @@ export class KernelStatsBook {
     t.bytesCopied += bytesCopied;
   }
 
+  /** A call an actor made over its lane. */
+  record(r: DirectCallRecord): void {
+    if (r.ok) this.completed(r.kernel, r.backend, r.queueMs ?? 0, r.runMs ?? 0, r.bytesCopied);
+    else this.failed(r.kernel, r.backend, r.bytesCopied);
+    this.tally(r.kernel, r.backend).direct++;
+  }
+
   snapshot(): KernelStats {
     const out: KernelStats = {};
     for (const [kernel, byBackend] of this.tallies) {
@@ -65,3 +76,5 @@ export class KernelStatsBook {
     return t;
   }
 }
+
+export type { DirectCallRecord };

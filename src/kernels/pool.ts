@@ -1,7 +1,8 @@
 import { Piscina } from 'piscina';
 import { BUILTIN_KERNELS } from './builtin/index.js';
 import { loadNativeCores } from './backends/native.js';
-import { Calibration, type CalibrationPoint } from './calibration.js';
+import { Admission } from './admission.js';
+import { Calibration, workOf, type CalibrationPoint } from './calibration.js';
 import { BACKEND_NAMES, isKernelDefinition, type BackendName, type KernelDefinition } from './define.js';
 import {
   BackendUnavailable,
@@ -13,7 +14,9 @@ import {
   UnknownKernel,
   reviveKernelError,
 } from './errors.js';
-import { KernelStatsBook, type KernelStats } from './kernel-stats.js';
+import { KernelStatsBook, type DirectCallRecord, type KernelStats } from './kernel-stats.js';
+import { LaneHub, type LaneSubscriber } from './lanes/hub.js';
+import { isLaneHubHello, type LaneConfig } from './lanes/protocol.js';
 import { moduleUrl, type ResolvedKernelOptions } from './options.js';
 import { bytesCopied } from './shared-arrays.js';
 import { epochMs, type KernelOutcome, type KernelTask } from './task.js';
@@ -50,6 +53,16 @@ interface Entry {
   module?: string;
 }
 
+/** What an actor's worker needs besides its lanes to call pool threads straight. */
+export interface LaneTerms {
+  /** The pool's queue limit, shared with the host (see Admission). */
+  admission: Int32Array;
+  limit: number;
+  maxQueue: number;
+  /** kernels.timeoutMs. */
+  timeoutMs: number;
+}
+
 /**
  * The heavy-kernel pool of a system: piscina threads that run kernels on a backend (js loops, or
  * the native addon) with typed arrays on SharedArrayBuffers passed by reference and results
@@ -59,14 +72,20 @@ interface Entry {
 export class KernelPool {
   private readonly kernels = new Map<string, Entry>();
   private readonly backendInfo: Record<BackendName, BackendInfo>;
-  private readonly piscina: Piscina<KernelTask, KernelOutcome>;
+  /** Made at the first call: a system that runs no kernel starts no thread. */
+  private piscinaOrUndefined: Piscina<KernelTask, KernelOutcome> | undefined;
   private readonly book = new KernelStatsBook();
   private readonly calibration: Calibration;
   private closed = false;
-  /** Calls made and not settled: one running per thread, the rest queued. */
-  private outstanding = 0;
+  /** Calls made and not settled, by the host or by actors over lanes: one running per thread, the rest queued. */
+  private readonly admission: Admission;
+  /** Direct lanes from actors to pool threads (kernels.direct). */
+  private readonly hub: LaneHub | undefined;
 
-  constructor(private readonly options: ResolvedKernelOptions, workerEntry: URL) {
+  constructor(
+    private readonly options: ResolvedKernelOptions,
+    private readonly workerEntry: URL,
+  ) {
     for (const def of BUILTIN_KERNELS) this.kernels.set(def.name, { def });
     const native = loadNativeCores();
     this.backendInfo = {
@@ -77,19 +96,59 @@ export class KernelPool {
           ? { available: true }
           : { available: false, reason: native.reason },
     };
-    this.piscina = new Piscina({
-      filename: workerEntry.href,
-      minThreads: options.minThreads,
-      maxThreads: options.threads,
+    this.admission = Admission.create(options.threads + options.maxQueue);
+    this.calibration = new Calibration(
+      options.calibrationFile,
+      (kernel, backend, input) => this.timeOne(kernel, backend, input),
+      () => this.hub?.setConfig(this.laneConfig()),
+    );
+    this.hub = options.direct ? new LaneHub(this.laneConfig(), (threadId) => this.terminateThread(threadId)) : undefined;
+  }
+
+  private get piscina(): Piscina<KernelTask, KernelOutcome> {
+    if (this.piscinaOrUndefined !== undefined) return this.piscinaOrUndefined;
+    const direct = this.hub !== undefined;
+    const piscina = new Piscina<KernelTask, KernelOutcome>({
+      filename: this.workerEntry.href,
+      // Lane calls are invisible to piscina: a thread serving them must not be closed as idle.
+      minThreads: direct ? this.options.threads : this.options.minThreads,
+      maxThreads: this.options.threads,
       // The queue limit is ours (see dispatch): piscina's counts a starting thread's capacity too.
       maxQueue: Infinity,
-      idleTimeout: options.idleTimeoutMs,
-      // The threads park in Atomics.wait between tasks: the quickest wake-up for the next call.
-      atomics: 'sync',
+      idleTimeout: this.options.idleTimeoutMs,
+      // 'sync' parks idle threads in Atomics.wait (the quickest wake-up for the next task) but
+      // deaf to anything else; a thread serving lanes must keep its event loop for their messages.
+      atomics: direct ? 'async' : 'sync',
     });
     // A thread that died is replaced by piscina; its call is rejected where it was made.
-    this.piscina.on('error', () => {});
-    this.calibration = new Calibration(options.calibrationFile, (kernel, backend, input) => this.timeOne(kernel, backend, input));
+    piscina.on('error', () => {});
+    piscina.on('message', (m: unknown) => {
+      if (isLaneHubHello(m)) this.hub?.addThread(m);
+    });
+    this.piscinaOrUndefined = piscina;
+    return piscina;
+  }
+
+  /**
+   * Lanes to the pool threads for an actor's worker, now and as threads start (none when
+   * kernels.direct is false); returns the unsubscribe.
+   */
+  subscribeLanes(subscriber: LaneSubscriber): () => void {
+    return this.hub?.subscribe(subscriber) ?? (() => {});
+  }
+
+  laneTerms(): LaneTerms {
+    return { admission: this.admission.word, limit: this.admission.limit, maxQueue: this.options.maxQueue, timeoutMs: this.options.timeoutMs };
+  }
+
+  /** Calls an actor made straight to a pool thread, as its worker reports them (in batches). */
+  recordDirect(records: readonly DirectCallRecord[]): void {
+    for (const r of records) this.book.record(r);
+  }
+
+  /** An actor gave up on a lane call: its thread is stopped (and replaced) if the call still runs. */
+  stopLaneCall(laneId: number, id: number): void {
+    this.hub?.stopRunning(laneId, id);
   }
 
   /** Adds the kernel a module defines (`export default defineKernel(...)`); resolves with its name. */
@@ -101,6 +160,7 @@ export class KernelPool {
     const known = this.kernels.get(def.name);
     if (known !== undefined && known.module !== url) throw new TypeError(`kernel module ${url}: a kernel named '${def.name}' is already registered${known.module === undefined ? ' (built in)' : ` by ${known.module}`}`);
     this.kernels.set(def.name, { def, module: url });
+    this.hub?.setConfig(this.laneConfig());
     return def.name;
   }
 
@@ -118,7 +178,8 @@ export class KernelPool {
   }
 
   stats(): { threads: number; queued: number; kernels: KernelStats; calibration: Record<string, CalibrationPoint[]> } {
-    return { threads: this.piscina.threads.length, queued: this.piscina.queueSize, kernels: this.book.snapshot(), calibration: this.calibration.snapshot() };
+    const p = this.piscinaOrUndefined;
+    return { threads: p?.threads.length ?? 0, queued: p?.queueSize ?? 0, kernels: this.book.snapshot(), calibration: this.calibration.snapshot() };
   }
 
   /** Runs `kernel` on `input` in the pool; rejects (never throws) on every failure. */
@@ -133,7 +194,7 @@ export class KernelPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.piscina.destroy();
+    await this.piscinaOrUndefined?.destroy();
   }
 
   private backendsOf(def: KernelDefinition): BackendName[] {
@@ -147,7 +208,7 @@ export class KernelPool {
       const usable = this.backendsOf(def);
       const pinned = this.options.auto[def.name];
       if (pinned !== undefined && usable.includes(pinned)) return pinned;
-      return this.calibration.choose(def, usable, sizeOf(def, input));
+      return this.calibration.choose(def, usable, workOf(def, input));
     }
     if (!BACKEND_NAMES.includes(requested)) throw new BackendUnavailable(def.name, String(requested), `no such backend (expected 'auto', ${BACKEND_NAMES.map((b) => `'${b}'`).join(' or ')})`);
     const info = this.backendInfo[requested];
@@ -158,15 +219,14 @@ export class KernelPool {
 
   private async dispatch(entry: Entry, backend: BackendName, input: unknown, options: KernelRunOptions): Promise<unknown> {
     const kernel = entry.def.name;
-    if (this.outstanding >= this.options.threads + this.options.maxQueue) {
+    if (!this.admission.enter()) {
       this.book.failed(kernel, backend, 0);
       throw new KernelQueueFull(kernel, this.options.maxQueue);
     }
-    this.outstanding++;
     try {
       return await this.dispatchCounted(entry, backend, input, options);
     } finally {
-      this.outstanding--;
+      this.admission.leave();
     }
   }
 
@@ -211,6 +271,16 @@ export class KernelPool {
     return new KernelThreadDied(kernel, err instanceof Error ? err.message : String(err));
   }
 
+  private laneConfig(): LaneConfig {
+    const modules: Record<string, string> = {};
+    for (const [name, e] of this.kernels) if (e.module !== undefined) modules[name] = e.module;
+    return { modules, allowed: [...this.options.backends], pins: { ...this.options.auto }, calibration: this.calibration?.snapshot() ?? {} };
+  }
+
+  private terminateThread(threadId: number): void {
+    void this.piscinaOrUndefined?.threads.find((t) => t.threadId === threadId)?.terminate();
+  }
+
   /** One calibration run: how long `kernel` ran on `backend`, in its thread. */
   private async timeOne(kernel: string, backend: BackendName, input: unknown): Promise<number> {
     const outcome = await this.piscina.run(taskFor(this.kernels.get(kernel)!, backend, input));
@@ -225,18 +295,4 @@ function taskFor(entry: Entry, backend: BackendName, input: unknown, out?: Recor
   if (entry.module !== undefined) task.module = entry.module;
   if (out !== undefined) task.out = out;
   return task;
-}
-
-/** The kernel's own measure of work, or the elements of the typed arrays in the input. */
-function sizeOf(def: KernelDefinition, input: unknown): number {
-  if (def.size !== undefined) {
-    try {
-      return Math.max(1, def.size(input));
-    } catch {
-      return 1; // a malformed input: the pool thread's validate will say what is wrong
-    }
-  }
-  let n = 0;
-  if (typeof input === 'object' && input !== null) for (const v of Object.values(input)) if (ArrayBuffer.isView(v)) n += (v as unknown as { length: number }).length;
-  return Math.max(1, n);
 }

@@ -121,7 +121,7 @@ export class ActorCell {
     this.standbyLoaded = false;
     this.worker = worker;
     this.link = new WorkerLink(worker, this.mailbox.doorbell);
-    this.kernelCalls = new KernelCalls(this.env.kernels);
+    this.kernelCalls = new KernelCalls(this.env.kernels, this.link, this.mailbox.doorbell.i32);
     this.exited = new Promise((resolve) => worker.once('exit', resolve));
     const attach: AttachMessage = {
       type: 'attach',
@@ -295,6 +295,10 @@ export class ActorCell {
       this.kernelCalls?.run(m, (answer) => link?.notify(answer));
     } else if (m.type === 'kernel-cancel') {
       this.kernelCalls?.cancel(m.id);
+    } else if (m.type === 'kernel-stop') {
+      this.kernelCalls?.stopLaneCall(m.laneId, m.id);
+    } else if (m.type === 'kernel-stats') {
+      this.kernelCalls?.recordDirect(m.records);
     } else if (m.type === 'ack') {
       this.link?.acked(m.seq);
     } else if (m.type === 'event') {

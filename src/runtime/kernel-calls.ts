@@ -1,16 +1,38 @@
 import { serializeKernelError } from '../kernels/errors.js';
 import type { KernelPool } from '../kernels/pool.js';
-import type { KernelResultMessage, KernelRunMessage } from '../transport/protocol.js';
+import type { DirectCallRecord, KernelResultMessage, KernelRunMessage } from '../transport/protocol.js';
+import type { WorkerLink } from './worker-link.js';
 
 /**
- * The kernel calls of one actor's worker, run in the system's pool on its behalf: each answer is
- * posted back to the worker that asked; a cancel (the actor's AbortSignal) or the worker's end
- * aborts what is still running.
+ * The kernel calls of one actor's worker. Its lanes straight to the pool threads are offered to it
+ * (as the threads start); what it sends through the host is run in the pool on its behalf and each
+ * answer posted back to it; a cancel (the actor's AbortSignal) or the worker's end aborts what is
+ * still running.
  */
 export class KernelCalls {
   private readonly running = new Map<number, AbortController>();
+  private readonly unsubscribe: () => void;
 
-  constructor(private readonly pool: KernelPool) {}
+  constructor(
+    private readonly pool: KernelPool,
+    link: WorkerLink,
+    doorbell: Int32Array,
+  ) {
+    this.unsubscribe = pool.subscribeLanes({
+      doorbell,
+      offer: (lane) => link.notify({ type: 'kernel-lane', ...lane, ...pool.laneTerms() }, [lane.port]),
+    });
+  }
+
+  /** The worker gave up on a lane call while it ran. */
+  stopLaneCall(laneId: number, id: number): void {
+    this.pool.stopLaneCall(laneId, id);
+  }
+
+  /** The worker's lane calls, for the pool's stats. */
+  recordDirect(records: readonly DirectCallRecord[]): void {
+    this.pool.recordDirect(records);
+  }
 
   run(m: KernelRunMessage, answer: (r: KernelResultMessage) => void): void {
     const abort = new AbortController();
@@ -28,6 +50,7 @@ export class KernelCalls {
 
   /** The worker is gone: nobody waits for these any more. */
   abortAll(): void {
+    this.unsubscribe();
     for (const abort of this.running.values()) abort.abort();
     this.running.clear();
   }

@@ -1,5 +1,5 @@
-import type { Worker } from 'node:worker_threads';
-import type { ControlToWorker, KernelResultMessage } from '../transport/protocol.js';
+import type { TransferListItem, Worker } from 'node:worker_threads';
+import type { ControlToWorker, KernelLaneMessage, KernelResultMessage } from '../transport/protocol.js';
 import type { Doorbell } from '../transport/ring/doorbell.js';
 
 /**
@@ -26,10 +26,10 @@ export class WorkerLink {
     return acked;
   }
 
-  /** Posts an answer the worker does not acknowledge (a kernel result), announced on its doorbell all the same. */
-  notify(msg: KernelResultMessage): void {
+  /** Posts what the worker does not acknowledge (a kernel result, a lane), announced on its doorbell all the same. */
+  notify(msg: KernelResultMessage | KernelLaneMessage, transfer?: readonly TransferListItem[]): void {
     if (this.closed) return;
-    this.worker.postMessage(msg);
+    this.worker.postMessage(msg, transfer);
     this.doorbell.bumpControl();
   }
 

@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Endpoint } from './endpoint/endpoint.js';
-import type { ControlToWorker, KernelResultMessage } from './protocol.js';
+import type { ControlToWorker, KernelLaneMessage, KernelResultMessage } from './protocol.js';
 
 /** The worker side of the control plane, as the idle strategies see it. */
 export interface ControlListener {
@@ -8,24 +8,32 @@ export interface ControlListener {
   pending(): boolean;
 }
 
+/** Where the kernel messages go: answers the host ran for the actor, and lanes to pool threads. */
+export interface KernelMessageHandler {
+  answered(m: KernelResultMessage): void;
+  lane(m: KernelLaneMessage): void;
+}
+
 /**
  * The one control switch of every worker (actors and the bridge): applies each control message
  * from the host to the worker's endpoint, in order, counts it and acknowledges it. A stop request
- * goes to `onStop`, the answer to a kernel call to `onKernelResult` (counted, not acknowledged). `countAtAttach` is the host's CONTROL word as it stood before the worker's
- * first message (see AttachMessage.controlCount).
+ * goes to `onStop`; kernel answers and lanes go to `kernels` (counted, not acknowledged).
+ * `countAtAttach` is the host's CONTROL word as it stood before the worker's first message (see
+ * AttachMessage.controlCount).
  */
 export function listenForControl(
   port: MessagePort,
   endpoint: Endpoint,
   countAtAttach: number,
   onStop: (drain: boolean) => void,
-  onKernelResult: (m: KernelResultMessage) => void = () => {},
+  kernels?: KernelMessageHandler,
 ): ControlListener {
   let seen = countAtAttach;
   port.on('message', (c: ControlToWorker) => {
-    if (c.type === 'kernel-result') {
+    if (c.type === 'kernel-result' || c.type === 'kernel-lane') {
       seen++; // announced on the doorbell like a control message, so a parked loop wakes to read it
-      onKernelResult(c);
+      if (c.type === 'kernel-result') kernels?.answered(c);
+      else kernels?.lane(c);
       return;
     }
     switch (c.type) {

@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import { InvalidOption } from './errors.js';
 
 /**
@@ -103,7 +104,39 @@ export type ControlToWorker =
   /** drain: handle everything queued first (a final stop); otherwise stop after the message in hand (a restart). */
   | { type: 'stop'; seq: number; drain: boolean }
   /** The answer to a kernel call the actor made (no seq, no ack: it is an answer, not a command). */
-  | KernelResultMessage;
+  | KernelResultMessage
+  /** A direct lane to a kernel-pool thread (counted like a kernel result, not acknowledged). */
+  | KernelLaneMessage;
+
+/** A lane from an actor's worker straight to one kernel-pool thread, and the pool's terms. */
+export interface KernelLaneMessage {
+  type: 'kernel-lane';
+  laneId: number;
+  threadId: number;
+  port: MessagePort;
+  /** The lane's words: the last call begun, the one running, cancel slots. */
+  words: Int32Array;
+  /** The pool thread's load word (calls queued and running there). */
+  load: Int32Array;
+  /** The pool's queue limit, shared: calls outstanding, and at most how many. */
+  admission: Int32Array;
+  limit: number;
+  /** kernels.maxQueue (what KernelQueueFull names). */
+  maxQueue: number;
+  /** kernels.timeoutMs. */
+  timeoutMs: number;
+}
+
+/** One call an actor made over a lane, as its worker reports it to the host (for the stats). */
+export interface DirectCallRecord {
+  kernel: string;
+  backend: string;
+  ok: boolean;
+  /** Undefined when the call never ran (given up on, refused). */
+  queueMs?: number;
+  runMs?: number;
+  bytesCopied: number;
+}
 
 /** What both sides of a kernel call from an actor say (the host runs it in the system's kernel pool). */
 export interface KernelRunMessage {
@@ -130,7 +163,11 @@ export type ControlFromWorker =
   | { type: 'stopped' }
   | KernelRunMessage
   /** The caller gave up on kernel call `id` (its AbortSignal fired): stop it if it has not finished. */
-  | { type: 'kernel-cancel'; id: number };
+  | { type: 'kernel-cancel'; id: number }
+  /** The caller gave up on call `id` of lane `laneId` while it ran: stop its pool thread if it still runs it. */
+  | { type: 'kernel-stop'; laneId: number; id: number }
+  /** Lane calls since the last report, for the pool's stats. */
+  | { type: 'kernel-stats'; records: DirectCallRecord[] };
 
 export type ActorEventName = 'handler-error' | 'bad-frame' | 'log-suppressed' | 'stop-hook-error' | 'snapshot-error' | 'stale-claim';
 

@@ -10,7 +10,8 @@ import { CONTROL, PARKED, SIGNAL } from './layout.js';
  * consumer sees the new record in its last check or the producer sees PARKED = 1.
  */
 export class Doorbell {
-  constructor(private readonly i32: Int32Array) {}
+  /** The mailbox header words it lives in (another thread rebuilds the doorbell from them). */
+  constructor(readonly i32: Int32Array) {}
 
   /** Producer side: wakes the consumer if it is parked. Cheap when it is not. */
   ring(): void {
