@@ -6,17 +6,18 @@ import { serveLanes } from './lanes/server.js';
 import { execute, failedOutcome, findKernel } from './thread-kernels.js';
 import { epochMs, type KernelOutcome, type KernelTask } from './task.js';
 
-const load = serveLanes();
+const lanes = serveLanes();
 
 export default async function runKernel(task: KernelTask): Promise<KernelOutcome> {
   const startedAt = epochMs();
-  Atomics.add(load, 0, 1);
+  lanes.began(task.slot);
+  Atomics.add(lanes.load, 0, 1);
   try {
     const def = await findKernel(task.kernel, task.module);
     return await execute(def, task.backend, task.input, task.out);
   } catch (err) {
     return failedOutcome(err, startedAt);
   } finally {
-    Atomics.sub(load, 0, 1);
+    Atomics.sub(lanes.load, 0, 1);
   }
 }

@@ -2,6 +2,7 @@ import { Piscina } from 'piscina';
 import { BUILTIN_KERNELS } from './builtin/index.js';
 import { loadNativeCores } from './backends/native.js';
 import { Admission } from './admission.js';
+import { BegunSlots } from './begun-slots.js';
 import { Calibration, workOf, type CalibrationPoint } from './calibration.js';
 import { BACKEND_NAMES, isKernelDefinition, type BackendName, type KernelDefinition } from './define.js';
 import {
@@ -81,6 +82,8 @@ export class KernelPool {
   private readonly admission: Admission;
   /** Direct lanes from actors to pool threads (kernels.direct). */
   private readonly hub: LaneHub | undefined;
+  /** With lanes: which host calls a pool thread has begun. */
+  private readonly begunSlots: BegunSlots | undefined;
 
   constructor(
     private readonly options: ResolvedKernelOptions,
@@ -102,6 +105,7 @@ export class KernelPool {
       (kernel, backend, input) => this.timeOne(kernel, backend, input),
       () => this.hub?.setConfig(this.laneConfig()),
     );
+    this.begunSlots = options.direct ? new BegunSlots(this.admission.limit) : undefined;
     this.hub = options.direct ? new LaneHub(this.laneConfig(), (threadId) => this.terminateThread(threadId)) : undefined;
   }
 
@@ -245,8 +249,10 @@ export class KernelPool {
     const onAbort = (): void => { why ??= 'signal'; abort.abort(); };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     let outcome: KernelOutcome;
+    const slot = this.begunSlots?.take();
+    if (slot !== undefined) task.slot = slot;
     try {
-      outcome = await this.piscina.run(task, { signal: abort.signal });
+      outcome = await this.runInPiscina(task, abort.signal, () => why === undefined);
     } catch (err) {
       this.book.failed(kernel, backend, copied);
       if (why === 'timeout') throw new KernelTimeout(kernel, timeoutMs);
@@ -255,6 +261,7 @@ export class KernelPool {
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
+      if (slot !== undefined) this.begunSlots!.release(slot);
     }
     if (!outcome.ok) {
       this.book.failed(kernel, backend, copied);
@@ -263,6 +270,21 @@ export class KernelPool {
     copied += bytesCopied(outcome.result);
     this.book.completed(kernel, backend, Math.max(0, outcome.startedAt - task.postedAt), outcome.runMs, copied);
     return outcome.result;
+  }
+
+  /**
+   * piscina's run, sent again (a few times at most) when the thread it went to died without
+   * beginning it: a thread stopped under an actor's lane call (see BegunSlots).
+   */
+  private async runInPiscina(task: KernelTask, signal: AbortSignal, retry: () => boolean): Promise<KernelOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.piscina.run(task, { signal });
+      } catch (err) {
+        const slot = task.slot;
+        if (slot === undefined || this.begunSlots!.begun(slot) || attempt === 3 || this.closed || !retry()) throw err;
+      }
+    }
   }
 
   /** piscina's own errors, as ours. */
@@ -274,7 +296,13 @@ export class KernelPool {
   private laneConfig(): LaneConfig {
     const modules: Record<string, string> = {};
     for (const [name, e] of this.kernels) if (e.module !== undefined) modules[name] = e.module;
-    return { modules, allowed: [...this.options.backends], pins: { ...this.options.auto }, calibration: this.calibration?.snapshot() ?? {} };
+    return {
+      modules,
+      allowed: [...this.options.backends],
+      pins: { ...this.options.auto },
+      calibration: this.calibration?.snapshot() ?? {},
+      begun: this.begunSlots!.words,
+    };
   }
 
   private terminateThread(threadId: number): void {

@@ -10,6 +10,8 @@ export interface KernelTask {
   input: unknown;
   /** Caller-provided result arrays, by output name. */
   out?: Record<string, ArrayBufferView>;
+  /** Its word in BegunSlots (with lanes), which the thread sets as it begins the call. */
+  slot?: number;
   /** When the call was made, in ms since the epoch (performance.timeOrigin + now): the queue wait starts here. */
   postedAt: number;
 }

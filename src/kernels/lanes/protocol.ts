@@ -31,6 +31,8 @@ export interface LaneConfig {
   /** kernels.auto: pinned backends. */
   pins: Record<string, BackendName>;
   calibration: Record<string, CalibrationPoint[]>;
+  /** BegunSlots' words: the thread marks the host calls (piscina tasks) it begins. */
+  begun: Int32Array;
 }
 
 /** Host -> pool thread, on the hub. */

@@ -4,6 +4,7 @@ import { covers, pickBackend, workOf } from '../calibration.js';
 import type { BackendName, KernelDefinition } from '../define.js';
 import { execute, failedOutcome, findKernel, nativeLoaded } from '../thread-kernels.js';
 import { epochMs } from '../task.js';
+import { markBegun } from '../begun-slots.js';
 import {
   CANCEL_SLOTS,
   LANE_ANSWERED,
@@ -23,13 +24,19 @@ import {
  * they came on each lane; each answer is announced on the caller's doorbell, so a parked actor
  * wakes to read it. Returns the load word the thread counts its piscina tasks in as well.
  */
-export function serveLanes(): Int32Array {
+export function serveLanes(): ServedLanes {
   const load = new Int32Array(new SharedArrayBuffer(4));
-  if (parentPort === null) return load;
+  let config: LaneConfig | undefined;
+  const served: ServedLanes = {
+    load,
+    began: (slot) => {
+      if (slot !== undefined && config !== undefined) markBegun(config.begun, slot);
+    },
+  };
+  if (parentPort === null) return served;
   const hub = new MessageChannel();
   const hello: LaneHubHello = { dualbusKernelLanes: hub.port2, threadId, load };
   parentPort.postMessage(hello, [hub.port2]);
-  let config: LaneConfig = { modules: {}, allowed: ['js'], pins: {}, calibration: {} };
   // One call at a time in this thread, across lanes: an async kernel must not interleave with the next.
   let serial = Promise.resolve();
   hub.port1.on('message', (m: HubMessage) => {
@@ -46,12 +53,20 @@ export function serveLanes(): Int32Array {
       doorbell.ringAlways(); // a parked actor wakes, sees LANE_ANSWERED ahead and gives its event loop a turn
     };
     port.on('message', (call: LaneCall) => {
-      serial = serial.then(() => serve(call, words, config, answer));
+      serial = serial.then(() => serve(call, words, config!, answer)); // the hub sends the config before any lane
     });
     port.unref();
   });
   hub.port1.unref();
-  return load;
+  return served;
+}
+
+/** What the thread's piscina task handler uses of the lanes. */
+export interface ServedLanes {
+  /** The thread's load word: piscina tasks count in it too. */
+  load: Int32Array;
+  /** A host call (piscina task) with this BegunSlots slot begins. */
+  began(slot: number | undefined): void;
 }
 
 async function serve(call: LaneCall, words: Int32Array, config: LaneConfig, answer: (a: LaneAnswer) => void): Promise<void> {
