@@ -138,28 +138,48 @@ async function perKernel(system: System, piscina: Piscina): Promise<unknown[]> {
   return rows;
 }
 
-async function emptyRoundTrips(system: System, piscina: Piscina): Promise<unknown> {
+async function emptyRoundTrips(system: System, viaHost: System, piscina: Piscina): Promise<unknown> {
   const N = 3000;
-  const sample = async (call: () => Promise<unknown>) => {
-    for (let i = 0; i < 200; i++) await call();
-    const ms: number[] = [];
-    for (let i = 0; i < N; i++) {
-      const t0 = performance.now();
-      await call();
-      ms.push(performance.now() - t0);
-    }
-    return pct(ms);
+  // Latency per call, and CPU time per call of the whole process (every thread: caller, host, pool).
+  const measure = async (calls: () => Promise<number[]>) => {
+    const cpu0 = ownCpuMs();
+    const ms = await calls();
+    return { ...pct(ms), cpuUsPerCall: round(((ownCpuMs() - cpu0) * 1000) / ms.length, 1) };
   };
-  const piscinaUs = await sample(() => piscina.run({ kernel: 'empty', input: undefined }));
-  const hostUs = await sample(() => system.kernels.run('bench.empty', undefined, { backend: 'js' }));
-  const caller = system.ref('caller');
-  await caller.ask({ type: 'empty', n: 200 }, { timeoutMs: 60_000 });
-  const actorUs = pct((await caller.ask({ type: 'empty', n: N }, { timeoutMs: 60_000 })) as number[]);
-  const out = { piscinaUs, hostUs, actorUs, actorVsPiscinaP50: round(actorUs.p50 / piscinaUs.p50, 2), hostVsPiscinaP50: round(hostUs.p50 / piscinaUs.p50, 2) };
-  console.log('\nempty kernel round trip µs p50 / p99 / p99.9 | piscina run() from the main thread | dualbus from the host | dualbus from an actor');
+  const fromMain = (call: () => Promise<unknown>) => async () => {
+    for (let i = 0; i < 200; i++) await call();
+    return measure(async () => {
+      const ms: number[] = [];
+      for (let i = 0; i < N; i++) {
+        const t0 = performance.now();
+        await call();
+        ms.push(performance.now() - t0);
+      }
+      return ms;
+    });
+  };
+  const fromActor = async (s: System, name: string) => {
+    const caller = s.ref(name);
+    await caller.ask({ type: 'empty', n: 200 }, { timeoutMs: 60_000 });
+    return measure(async () => (await caller.ask({ type: 'empty', n: N }, { timeoutMs: 60_000 })) as number[]);
+  };
+  const rows: Record<string, Awaited<ReturnType<typeof measure>>> = {
+    "piscina run() from the main thread (the anchor)": await fromMain(() => piscina.run({ kernel: 'empty', input: undefined }))(),
+    'dualbus from the host (system.kernels.run)': await fromMain(() => system.kernels.run('bench.empty', undefined, { backend: 'js' }))(),
+    "dualbus from an actor, direct lane ('async' wait)": await fromActor(system, 'caller'),
+    "dualbus from an actor, direct lane ('block' wait)": await fromActor(system, 'caller-block'),
+    "dualbus from an actor through the host (kernels.direct: false)": await fromActor(viaHost, 'caller'),
+  };
+  const anchor = Object.values(rows)[0]!.p50;
+  console.log('\nempty kernel round trip | µs p50 / p99 / p99.9 | vs piscina p50 | CPU µs per call (all threads)');
   console.log('---|---|---|---');
-  console.log(`| ${piscinaUs.p50} / ${piscinaUs.p99} / ${piscinaUs.p999} | ${hostUs.p50} / ${hostUs.p99} / ${hostUs.p999} | ${actorUs.p50} / ${actorUs.p99} / ${actorUs.p999}`);
-  console.log(`actor / piscina p50: ${out.actorVsPiscinaP50}x (goal <= 1.2x); host / piscina: ${out.hostVsPiscinaP50}x`);
+  const out: Record<string, unknown> = {};
+  for (const [label, r] of Object.entries(rows)) {
+    const ratio = round(r.p50 / anchor, 2);
+    out[label] = { ...r, vsPiscinaP50: ratio };
+    console.log(`${label} | ${r.p50} / ${r.p99} / ${r.p999} | ${ratio}x | ${r.cpuUsPerCall}`);
+  }
+  console.log('goal: an actor <= 1.2x piscina');
   return out;
 }
 
@@ -215,8 +235,12 @@ async function latencyWhileVar(system: System): Promise<unknown> {
 const piscina = new Piscina({ filename: here('./baselines/piscina-kernel.js').href, minThreads: 1, maxThreads: 1, atomics: 'sync' });
 const system = await createSystem({ name: 'kernel-bench', kernels: { threads: 1, minThreads: 1, calibrationFile: false, modules: [here('./kernels/empty.js')] } });
 await system.spawn('caller', here('./actors/kernel-caller.js'), { wait: 'async' });
+await system.spawn('caller-block', here('./actors/kernel-caller.js'), { wait: 'block' });
+const viaHost = await createSystem({ name: 'kernel-bench-via-host', kernels: { threads: 1, minThreads: 1, direct: false, calibrationFile: false, modules: [here('./kernels/empty.js')] } });
+await viaHost.spawn('caller', here('./actors/kernel-caller.js'), { wait: 'async' });
 results.backends = system.kernels.backends();
-results.emptyRoundTrip = await emptyRoundTrips(system, piscina);
+results.emptyRoundTrip = await emptyRoundTrips(system, viaHost, piscina);
+await viaHost.shutdown();
 results.perKernel = await perKernel(system, piscina);
 results.latencyWhileVar = await latencyWhileVar(system);
 await system.shutdown();
