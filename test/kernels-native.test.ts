@@ -190,6 +190,21 @@ describe('native cores agree with the JS cores', () => {
     );
   });
 
+  it('lowestFirst: the k smallest, ascending, first (same bits as a full sort), and nothing lost', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 300 }), fc.double({ min: 0, max: 1, noNaN: true }), seed, (length, share, s) => {
+        const k = Math.floor(share * length);
+        const values = data(length, s, false);
+        const want = values.slice(), got = values.slice();
+        jsCores.lowestFirst(want, k);
+        native().lowestFirst(got, k);
+        expectAgree(got.subarray(0, k), want.subarray(0, k), true, `lowestFirst ${k} of ${length}`);
+        expect(Array.from(got).sort((a, b) => a - b)).toEqual(Array.from(want).sort((a, b) => a - b));
+      }),
+      RUNS,
+    );
+  });
+
   it('covariance (same bits), windows anywhere in x, across the 256-row chunks', () => {
     fc.assert(
       fc.property(
@@ -309,6 +324,7 @@ describe('native cores reject wrong arguments, naming them, before touching any 
     matmul: () => ({ args: [f(6), f(12), 2, 3, 4, f(8)], names: ['a', 'b', 'm', 'k', 'n', 'out'] }),
     dense: () => ({ args: [f(6), f(12), f(4), 2, 3, 4, 1, f(8)], names: ['x', 'w', 'bias', 'rows', 'inputs', 'outputs', 'activation', 'out'] }),
     portfolioPnl: () => ({ args: [f(12), f(4), 3, 4, f(3)], names: ['returns', 'weights', 't', 'n', 'out'] }),
+    lowestFirst: () => ({ args: [f(3), 3], names: ['values', 'k'] }),
     covariance: () => ({ args: [f(12), 4, 3, 1, 3, f(9)], names: ['x', 't', 'n', 'start', 'rows', 'out'] }),
     cholesky: () => ({ args: [new Float64Array([4, 2, 2, 3]), 2, f(4)], names: ['a', 'n', 'out'] }),
     montecarloPnl: () => ({ args: [f(4), f(2), f(2), 2, 5, 42, f(5)], names: ['chol', 'mean', 'weights', 'n', 'paths', 'seed', 'out'] }),

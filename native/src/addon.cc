@@ -228,6 +228,17 @@ Napi::Value PortfolioPnl(const Napi::CallbackInfo& info) {
   return g.env().Undefined();
 }
 
+// lowestFirst(values, k)
+Napi::Value LowestFirst(const Napi::CallbackInfo& info) {
+  Args g(info, "lowestFirst");
+  F64 values = g.Array(0, "values");
+  size_t k = g.Size(1, "k");
+  g.Need(values, "values", k, "k");
+  if (g.failed()) return g.env().Undefined();
+  dualbus::LowestFirst(values.data, values.length, k);
+  return g.env().Undefined();
+}
+
 // covariance(x, t, n, start, rows, out)
 Napi::Value Covariance(const Napi::CallbackInfo& info) {
   Args g(info, "covariance");
@@ -319,6 +330,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
   exports.Set("dense", Napi::Function::New(env, Dense, "dense"));
   exports.Set("portfolioPnl", Napi::Function::New(env, PortfolioPnl, "portfolioPnl"));
+  exports.Set("lowestFirst", Napi::Function::New(env, LowestFirst, "lowestFirst"));
   exports.Set("covariance", Napi::Function::New(env, Covariance, "covariance"));
   exports.Set("cholesky", Napi::Function::New(env, Cholesky, "cholesky"));
   exports.Set("montecarloPnl", Napi::Function::New(env, MontecarloPnl, "montecarloPnl"));

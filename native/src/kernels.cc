@@ -389,6 +389,11 @@ void PortfolioPnl(const double* returns, const double* weights, size_t t, size_t
   RowDots(returns, weights, t, n, out);
 }
 
+void LowestFirst(double* values, size_t length, size_t k) {
+  // A tail of k out of length: a partial sort (a heap of k, then k log k) instead of sorting all of it.
+  std::partial_sort(values, values + k, values + length);
+}
+
 void Covariance(const double* x, size_t n, size_t start, size_t rows, double* out) {
   const double* x0 = x + start * n;
   std::vector<double> mean(n);

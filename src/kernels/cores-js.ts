@@ -38,6 +38,11 @@ export const jsCores: NumericCores = {
     }
   },
 
+  lowestFirst(values, k) {
+    if (k > values.length) throw new RangeError(`values has length ${values.length}; needs at least k = ${k}`);
+    values.sort(); // the reference: all of it in order (the native core orders only the k)
+  },
+
   portfolioPnl(returns, weights, t, n, out) {
     for (let r = 0; r < t; r++) {
       let sum = 0;

@@ -16,6 +16,8 @@ export interface NumericCores {
   dense(x: Float64Array, w: Float64Array, bias: Float64Array, rows: number, inputs: number, outputs: number, activation: number, out: Float64Array): void;
   /** out (t) = returns (t x n) * weights (n): the portfolio's P&L in each scenario. */
   portfolioPnl(returns: Float64Array, weights: Float64Array, t: number, n: number, out: Float64Array): void;
+  /** Rearranges values so that values[0, k) hold its k smallest in ascending order (the rest in any order). No NaNs. */
+  lowestFirst(values: Float64Array, k: number): void;
   /** out (n x n) = sample covariance (divided by rows - 1) of rows [start, start + rows) of x (t x n). */
   covariance(x: Float64Array, t: number, n: number, start: number, rows: number, out: Float64Array): void;
   /** out (n x n, lower triangle, zeros above) = L with L L' = a. Returns false when a is not positive definite. */
@@ -35,4 +37,4 @@ export interface NumericCores {
 }
 
 /** The names of the cores, in the order a backend lists them. */
-export const CORE_NAMES = ['matmul', 'dense', 'portfolioPnl', 'covariance', 'cholesky', 'montecarloPnl', 'rollingMoments', 'ewmaVolatility'] as const;
+export const CORE_NAMES = ['matmul', 'dense', 'portfolioPnl', 'lowestFirst', 'covariance', 'cholesky', 'montecarloPnl', 'rollingMoments', 'ewmaVolatility'] as const;

@@ -101,13 +101,13 @@ export function tailIndex(c: number, T: number): number {
   return Math.max(0, Math.min(T, k) - 1);
 }
 
-/** VaR = -p[j] and ES = -mean(p[0..j]) for each level, from P&L sorted ascending (sorted here, in place). */
+/** VaR = -p[j] and ES = -mean(p[0..j]) for each level, from the P&L's lower tail (ordered here, in place). */
 export function tailRisk(pnl: Float64Array, levels: readonly number[], ctx: KernelContext): { var: Float64Array; es: Float64Array } {
-  pnl.sort();
+  const tails = levels.map((c) => tailIndex(c, pnl.length));
+  ctx.cores.lowestFirst(pnl, Math.min(pnl.length, Math.max(...tails) + 1));
   const varOut = ctx.output('var', Float64Array, levels.length);
   const esOut = ctx.output('es', Float64Array, levels.length);
-  levels.forEach((c, i) => {
-    const j = tailIndex(c, pnl.length);
+  tails.forEach((j, i) => {
     let sum = 0;
     for (let s = 0; s <= j; s++) sum += pnl[s];
     varOut[i] = -pnl[j];
