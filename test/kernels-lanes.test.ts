@@ -137,4 +137,26 @@ describe('direct lanes from actors to pool threads', () => {
     expect(r.inputs[2]).toEqual({ data: [0, 0], mark: 3 });
     expect(await matmul(ref)).toEqual({ ok: true, result: { out: PRODUCT } }); // every place was given back
   });
+
+  it("an actor killed during a lane call: its next worker gets lanes, and the dead worker's place in the queue is given back", async () => {
+    const { system, ref } = await engine({ maxQueue: 1 }); // two calls in the pool at a time
+    await untilDirect(system, ref);
+    const asked = ref.ask({ type: 'run', kernel: 'test.sleep', input: { ms: 300, value: 'var' } }, { timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(system.kill('engine')).toBe(true);
+    // Handled again by the next worker, while the dead worker's call still holds the other place.
+    expect(await asked).toMatchObject({ ok: true, result: { value: 'var' } });
+    const before = directCalls(system);
+    for (let i = 0; i < 3; i++) expect(await matmul(ref)).toEqual({ ok: true, result: { out: PRODUCT } });
+    await expect.poll(() => directCalls(system), { timeout: 2000 }).toBe(before + 3);
+    // Both places are free again: two calls at once are both taken.
+    const r = (await ref.ask({
+      type: 'batch',
+      calls: [
+        { kernel: 'test.sleep', input: { ms: 100, value: 1 } },
+        { kernel: 'test.sleep', input: { ms: 100, value: 2 } },
+      ],
+    }, { timeoutMs: 5000 })) as Batch;
+    expect(r.outcomes).toMatchObject([{ ok: true, result: { value: 1 } }, { ok: true, result: { value: 2 } }]);
+  });
 });

@@ -147,7 +147,6 @@ export class KernelClient implements ActorKernels {
   }
 
   private laneAnswered(lane: Lane, a: LaneAnswer): void {
-    this.lanes.admission!.leave();
     const c = this.calls.get(a.id);
     if (c === undefined || c.lane !== lane) return;
     if ('skipped' in a) {
@@ -176,7 +175,8 @@ export class KernelClient implements ActorKernels {
   private laneClosed(lane: Lane): void {
     for (const c of [...this.calls.values()]) {
       if (c.lane !== lane) continue;
-      this.lanes.admission!.leave();
+      // The thread gives a call's place back as it answers: here only those it never answered.
+      if (!lane.began(c.id) || lane.running(c.id)) this.lanes.admission!.leave();
       if (c.abandoned) {
         this.calls.delete(c.id);
       } else if (!lane.began(c.id)) {

@@ -302,6 +302,7 @@ export class KernelPool {
       pins: { ...this.options.auto },
       calibration: this.calibration?.snapshot() ?? {},
       begun: this.begunSlots!.words,
+      admission: this.admission.word,
     };
   }
 

@@ -134,7 +134,9 @@ export class ActorCell {
     };
     let subscribe: string[];
     try {
-      subscribe = await this.awaitReady(worker, attach);
+      const ready = this.awaitReady(worker, attach); // posts the attach message at once
+      this.kernelCalls.openLanes(); // after it: a worker takes its first message for the attach
+      subscribe = await ready;
     } catch (err) {
       this.expectingExit = true;
       await worker.terminate();

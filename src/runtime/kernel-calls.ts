@@ -11,15 +11,19 @@ import type { WorkerLink } from './worker-link.js';
  */
 export class KernelCalls {
   private readonly running = new Map<number, AbortController>();
-  private readonly unsubscribe: () => void;
+  private unsubscribe = (): void => {};
 
   constructor(
     private readonly pool: KernelPool,
-    link: WorkerLink,
-    doorbell: Int32Array,
-  ) {
+    private readonly link: WorkerLink,
+    private readonly doorbell: Int32Array,
+  ) {}
+
+  /** Offers the worker a lane to every pool thread, now and as threads start (once it is attached). */
+  openLanes(): void {
+    const { pool, link } = this;
     this.unsubscribe = pool.subscribeLanes({
-      doorbell,
+      doorbell: this.doorbell,
       offer: (lane) => link.notify({ type: 'kernel-lane', ...lane, ...pool.laneTerms() }, [lane.port]),
     });
   }

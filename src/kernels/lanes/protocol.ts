@@ -33,6 +33,8 @@ export interface LaneConfig {
   calibration: Record<string, CalibrationPoint[]>;
   /** BegunSlots' words: the thread marks the host calls (piscina tasks) it begins. */
   begun: Int32Array;
+  /** The pool's queue limit word (Admission): the thread gives a lane call's place back as it answers. */
+  admission: Int32Array;
 }
 
 /** Host -> pool thread, on the hub. */

@@ -48,6 +48,7 @@ export function serveLanes(): ServedLanes {
     const doorbell = new Doorbell(m.doorbell);
     const answer = (a: LaneAnswer): void => {
       port.postMessage(a);
+      Atomics.sub(config!.admission, 0, 1); // here, not in the actor: its worker may be gone
       Atomics.sub(load, 0, 1);
       Atomics.add(words, LANE_ANSWERED, 1);
       doorbell.ringAlways(); // a parked actor wakes, sees LANE_ANSWERED ahead and gives its event loop a turn
