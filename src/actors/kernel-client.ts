@@ -57,11 +57,9 @@ export class KernelClient implements ActorKernels {
     return new Promise<R>((resolve, reject) => {
       const c: Call = { id, kernel, input, backend: options.backend ?? 'auto', out: options.out, resolve: resolve as (v: unknown) => void, reject, postedAt: 0, copied: 0, abandoned: false };
       const timeoutMs = options.timeoutMs ?? (this.lanes.size > 0 ? this.lanes.timeoutMs : undefined);
-      if (timeoutMs !== undefined && timeoutMs > 0) {
-        c.timeoutMs = timeoutMs;
-        c.deadline = epochMs() + timeoutMs;
-      } else if (timeoutMs !== undefined) {
+      if (timeoutMs !== undefined) {
         c.timeoutMs = timeoutMs; // 0: none, for the host too
+        if (timeoutMs > 0) c.deadline = epochMs() + timeoutMs;
       }
       if (options.signal !== undefined) {
         const signal = options.signal;
@@ -149,12 +147,8 @@ export class KernelClient implements ActorKernels {
   private laneAnswered(lane: Lane, a: LaneAnswer): void {
     const c = this.calls.get(a.id);
     if (c === undefined || c.lane !== lane) return;
-    if ('skipped' in a) {
-      this.calls.delete(c.id);
-      return;
-    }
-    if (c.abandoned) {
-      this.calls.delete(c.id);
+    if ('skipped' in a || c.abandoned) {
+      this.calls.delete(c.id); // given up on: its answer only gave its place back
       return;
     }
     if ('via' in a) {
@@ -205,8 +199,8 @@ export class KernelClient implements ActorKernels {
     c.reject(err);
     // Queued: skipped when its turn comes. Running (or begun while we asked): its thread is stopped.
     // Begun and done: its answer is on its way.
-    const stop = lane.running(c.id) || (!lane.began(c.id) && !lane.cancelQueued(c.id) && lane.running(c.id));
-    if (stop) this.post({ type: 'kernel-stop', laneId: lane.laneId, id: c.id });
+    const skipped = !lane.began(c.id) && lane.cancelQueued(c.id);
+    if (!skipped && lane.running(c.id)) this.post({ type: 'kernel-stop', laneId: lane.laneId, id: c.id });
   }
 
   private settle(c: Call): void {

@@ -18,6 +18,7 @@ import {
 import { KernelStatsBook, type DirectCallRecord, type KernelStats } from './kernel-stats.js';
 import { LaneHub, type LaneSubscriber } from './lanes/hub.js';
 import { isLaneHubHello, type LaneConfig } from './lanes/protocol.js';
+import type { KernelLaneMessage } from '../transport/protocol.js';
 import { moduleUrl, type ResolvedKernelOptions } from './options.js';
 import { bytesCopied } from './shared-arrays.js';
 import { epochMs, type KernelOutcome, type KernelTask } from './task.js';
@@ -55,14 +56,7 @@ interface Entry {
 }
 
 /** What an actor's worker needs besides its lanes to call pool threads straight. */
-export interface LaneTerms {
-  /** The pool's queue limit, shared with the host (see Admission). */
-  admission: Int32Array;
-  limit: number;
-  maxQueue: number;
-  /** kernels.timeoutMs. */
-  timeoutMs: number;
-}
+export type LaneTerms = Pick<KernelLaneMessage, 'admission' | 'limit' | 'maxQueue' | 'timeoutMs'>;
 
 /**
  * The heavy-kernel pool of a system: piscina threads that run kernels on a backend (js loops, or
