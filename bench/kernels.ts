@@ -104,7 +104,7 @@ function copiedPerCall(system: System, kernel: string, backend: string): number 
 }
 
 async function perKernel(system: System, piscina: Piscina): Promise<unknown[]> {
-  const nativeOk = system.kernels.backends().native.available;
+  const nativeOk = (await system.kernels.backends()).native.available;
   const rows: unknown[] = [];
   console.log('\nkernel | size | js inline ms | js pool ms | native pool ms | piscina run (cloned) ms | native vs js | bytes copied per call (pool / piscina)');
   console.log('---|---|---|---|---|---|---|---');
@@ -207,7 +207,7 @@ async function threadsScaling(): Promise<unknown> {
 async function latencyWhileVar(system: System): Promise<unknown> {
   const caller = system.ref('caller');
   const modes: Array<['inline' | 'offload', 'js' | 'native']> = [['inline', 'js'], ['offload', 'js']];
-  if (system.kernels.backends().native.available) modes.push(['offload', 'native']);
+  if ((await system.kernels.backends()).native.available) modes.push(['offload', 'native']);
   const out: Record<string, unknown> = {};
   console.log('\nengine ping latency during 100 var.historical 10000 x 500 | ping µs p50 / p99 / max | pings | 100 VaRs took ms');
   console.log('---|---|---|---');
@@ -238,7 +238,7 @@ await system.spawn('caller', here('./actors/kernel-caller.js'), { wait: 'async' 
 await system.spawn('caller-block', here('./actors/kernel-caller.js'), { wait: 'block' });
 const viaHost = await createSystem({ name: 'kernel-bench-via-host', kernels: { threads: 1, minThreads: 1, direct: false, calibrationFile: false, modules: [here('./kernels/empty.js')] } });
 await viaHost.spawn('caller', here('./actors/kernel-caller.js'), { wait: 'async' });
-results.backends = system.kernels.backends();
+results.backends = await system.kernels.backends();
 results.emptyRoundTrip = await emptyRoundTrips(system, viaHost, piscina);
 await viaHost.shutdown();
 results.perKernel = await perKernel(system, piscina);

@@ -11,7 +11,7 @@ import { createSystem, sharedArray } from 'dualbus';
 const system = await createSystem({ logger: undefined, kernels: { calibrationFile: false } });
 const a = sharedArray(Float64Array, 4); a.set([1, 2, 3, 4]);
 const out = {};
-out.backends = system.kernels.backends();
+out.backends = await system.kernels.backends();
 out.matmulBackends = system.kernels.list().find((k) => k.name === 'matmul').backends;
 out.auto = [...(await system.kernels.run('matmul', { a, b: a, m: 2, k: 2, n: 2 })).out];
 out.ran = Object.keys(system.stats().kernels.kernels.matmul);

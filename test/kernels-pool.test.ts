@@ -144,7 +144,7 @@ describe('the kernel pool: registry, options, stats', () => {
     const names = list.map((k) => k.name);
     for (const k of ['vpin', 'vpin.incremental', 'var.historical', 'var.parametric', 'var.montecarlo', 'factors', 'matmul', 'mlp', 'test.touch']) expect(names).toContain(k);
     expect(list.find((k) => k.name === 'test.touch')).toMatchObject({ backends: ['js'], module: kernel('touch').href });
-    expect(list.find((k) => k.name === 'matmul')!.backends).toEqual(system.kernels.backends().native.available ? ['js', 'native'] : ['js']);
+    expect(list.find((k) => k.name === 'matmul')!.backends).toEqual((await system.kernels.backends()).native.available ? ['js', 'native'] : ['js']);
   });
 
   it('register adds a module later; a second kernel of the same name, or a module that is not a kernel, is refused', async () => {

@@ -18,7 +18,7 @@
 #include <cstring>
 #include <vector>
 
-#include "rng.h"
+#include "counter_rng.h"
 
 #if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) && !defined(DUALBUS_NO_CLONES) && \
     (defined(__clang__) ? (__clang_major__ >= 14) : (__GNUC__ >= 6))
@@ -332,20 +332,6 @@ void ActivateRows(double* out, size_t count, int activation) {
   }
 }
 
-DUALBUS_CLONES
-double PathPnl(const double* DUALBUS_RESTRICT lt, const double* DUALBUS_RESTRICT z, const double* DUALBUS_RESTRICT mean,
-               const double* DUALBUS_RESTRICT weights, size_t n, double* DUALBUS_RESTRICT lz) {
-  for (size_t i = 0; i < n; ++i) lz[i] = 0.0;
-  for (size_t j = 0; j < n; ++j) {
-    const double zj = z[j];
-    const double* col = lt + j * n;
-    for (size_t i = j; i < n; ++i) lz[i] += col[i] * zj;
-  }
-  double pnl = 0.0;
-  for (size_t i = 0; i < n; ++i) pnl += weights[i] * (mean[i] + lz[i]);
-  return pnl;
-}
-
 // One row of rollingMoments: the window of rows (end - window, end], summed afresh in two passes in
 // the JS order (rows ascending), all columns at once.
 DUALBUS_CLONES
@@ -429,17 +415,21 @@ bool Cholesky(const double* a, size_t n, double* out) {
 
 void MontecarloPnl(const double* chol, const double* mean, const double* weights, size_t n, size_t paths, uint32_t seed,
                    double* out) {
-  // The JS order of every sum: (L z)_i over j <= i ascending, x_i = mean_i + (L z)_i, pnl = sum_i w_i x_i
-  // in i order. L's lower triangle is transposed once so that the (L z)_i of all i accumulate along
-  // contiguous memory, j by j (each (L z)_i still sums its j in ascending order).
-  std::vector<double> lt(n * n, 0.0);
-  for (size_t i = 0; i < n; ++i)
-    for (size_t j = 0; j <= i; ++j) lt[j * n + i] = chol[i * n + j];
-  std::vector<double> z(n), lz(n);
-  NormalGenerator gen(seed);
+  // The JS order of every sum: v = L' w over i ascending, then per path base + sum_j v_j z_j over j
+  // ascending (a linear portfolio's P&L needs v only: n multiply-adds per path, not n^2 / 2).
+  double base = 0.0;
+  for (size_t i = 0; i < n; ++i) base += weights[i] * mean[i];
+  std::vector<double> v(n), z(n);
+  for (size_t j = 0; j < n; ++j) {
+    double s = 0.0;
+    for (size_t i = j; i < n; ++i) s += weights[i] * chol[i * n + j];
+    v[j] = s;
+  }
   for (size_t p = 0; p < paths; ++p) {
-    for (size_t k = 0; k < n; ++k) z[k] = gen.NextNormal();
-    out[p] = PathPnl(lt.data(), z.data(), mean, weights, n, lz.data());
+    ScenarioNormals(seed, static_cast<uint32_t>(p), z.data(), n);
+    double pnl = base;
+    for (size_t j = 0; j < n; ++j) pnl += v[j] * z[j];
+    out[p] = pnl;
   }
 }
 

@@ -137,3 +137,8 @@ export function workOf(def: KernelDefinition, input: unknown): number {
   if (typeof input === 'object' && input !== null) for (const v of Object.values(input)) if (ArrayBuffer.isView(v)) n += (v as unknown as { length: number }).length;
   return Math.max(1, n);
 }
+
+/** The backends of `available` (in their order) that `def` has an implementation for. */
+export function usableBackends(def: KernelDefinition, available: readonly BackendName[]): BackendName[] {
+  return available.filter((b) => def[b] !== undefined);
+}

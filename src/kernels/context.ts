@@ -1,4 +1,4 @@
-import type { NumericCores } from './cores.js';
+import type { BackendCores } from './cores.js';
 import type { BackendName, KernelContext } from './define.js';
 import { KernelArgumentError, describeValue } from './errors.js';
 import { sharedArray, type NumericArrayConstructor } from './shared-arrays.js';
@@ -8,7 +8,7 @@ import { sharedArray, type NumericArrayConstructor } from './shared-arrays.js';
  * in new shared ones, and argument errors that name the kernel. Pool threads make one per call; so
  * can a thread that runs a kernel's js itself (the bench's inline runs).
  */
-export function contextFor(kernel: string, backend: BackendName, cores: NumericCores, out?: Record<string, ArrayBufferView>): KernelContext {
+export function contextFor(kernel: string, backend: BackendName, cores: BackendCores, out?: Record<string, ArrayBufferView>): KernelContext {
   const reject = (argument: string, expected: string, given: unknown): never => {
     throw new KernelArgumentError(kernel, argument, expected, describeValue(given));
   };

@@ -1,5 +1,5 @@
 import type { NumericCores } from './cores.js';
-import { NormalGenerator } from './rng.js';
+import { ScenarioNormals, reducedPortfolio } from './counter-rng.js';
 
 /**
  * The reference cores: plain typed-array loops, no allocation of results (callers pass `out`).
@@ -98,19 +98,16 @@ export const jsCores: NumericCores = {
   },
 
   montecarloPnl(chol, mean, weights, n, paths, seed, out) {
-    // The order of the sums is part of the contract (backends draw the same scenarios and should
-    // agree to the last bits): (L z)_i over j ascending, x_i = mean_i + (L z)_i, pnl = sum_i w_i x_i.
-    const gen = new NormalGenerator(seed);
+    // The order of the sums is part of the contract (every backend draws the same scenarios, and
+    // the f64 ones should agree to the last bits): v = L' w over i ascending, then per path
+    // base + sum_j v_j z_j over j ascending.
+    const { base, v } = reducedPortfolio(chol, mean, weights, n);
+    const normals = new ScenarioNormals(seed);
     const z = new Float64Array(n);
     for (let path = 0; path < paths; path++) {
-      for (let i = 0; i < n; i++) z[i] = gen.nextNormal();
-      let pnl = 0;
-      for (let i = 0; i < n; i++) {
-        let lz = 0;
-        const row = i * n;
-        for (let j = 0; j <= i; j++) lz += chol[row + j] * z[j];
-        pnl += weights[i] * (mean[i] + lz);
-      }
+      normals.fill(path, z, n);
+      let pnl = base;
+      for (let j = 0; j < n; j++) pnl += v[j] * z[j];
       out[path] = pnl;
     }
   },

@@ -23,8 +23,10 @@ export interface NumericCores {
   /** out (n x n, lower triangle, zeros above) = L with L L' = a. Returns false when a is not positive definite. */
   cholesky(a: Float64Array, n: number, out: Float64Array): boolean;
   /**
-   * out (paths) = weights . (mean + L z) for `paths` draws of z ~ N(0, I_n) from the seeded generator
-   * of rng.ts (xoshiro128**, Box-Muller), drawn path by path, n normals per path, in order.
+   * out (paths) = weights . (mean + L z) for `paths` draws of z ~ N(0, I_n): normal j of path p is
+   * scenarioNormal(seed, p, j) of counter-rng.ts (Threefry-2x32, Box-Muller), so any path can be
+   * drawn alone, in any order, on any device. Computed as w . mean + v . z with v = L' w (j ascending):
+   * O(n) per path instead of O(n^2).
    */
   montecarloPnl(chol: Float64Array, mean: Float64Array, weights: Float64Array, n: number, paths: number, seed: number, out: Float64Array): void;
   /**
@@ -38,3 +40,13 @@ export interface NumericCores {
 
 /** The names of the cores, in the order a backend lists them. */
 export const CORE_NAMES = ['matmul', 'dense', 'portfolioPnl', 'lowestFirst', 'covariance', 'cholesky', 'montecarloPnl', 'rollingMoments', 'ewmaVolatility'] as const;
+export type CoreName = (typeof CORE_NAMES)[number];
+
+/**
+ * The cores as a kernel sees them (`ctx.cores`): the same functions, any of which may settle later.
+ * The CPU backends answer at once; an accelerator (webgpu, mlx) uploads, runs on its device and
+ * downloads into `out` before its promise settles. Kernels `await` every core call.
+ */
+export type BackendCores = {
+  [K in CoreName]: (...args: Parameters<NumericCores[K]>) => ReturnType<NumericCores[K]> | Promise<ReturnType<NumericCores[K]>>;
+};

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { InvalidOption } from '../transport/errors.js';
+import type { AcceleratorOptions } from './backends/accelerator.js';
 import { BACKEND_NAMES, type BackendName } from './define.js';
 
 /** `createSystem({ kernels })`: the heavy-kernel pool. */
@@ -30,6 +31,8 @@ export interface KernelPoolOptions {
    * started (minThreads is taken to be threads), since piscina does not see those calls.
    */
   direct?: boolean;
+  /** How the accelerator backends (webgpu, mlx, onnx) open in the pool threads. */
+  accelerators?: AcceleratorOptions;
 }
 
 export const KERNEL_DEFAULTS = Object.freeze({
@@ -53,9 +56,16 @@ export interface ResolvedKernelOptions {
   calibrationFile: string | false | undefined;
   timeoutMs: number;
   direct: boolean;
+  accelerators: ResolvedAcceleratorOptions;
 }
 
-const KEYS = new Set(['threads', 'minThreads', 'maxQueue', 'idleTimeoutMs', 'backends', 'modules', 'auto', 'calibrationFile', 'timeoutMs', 'direct']);
+export interface ResolvedAcceleratorOptions {
+  webgpu: { idleMs: number; powerPreference: 'low-power' | 'high-performance' };
+  onnx: { executionProvider: 'cpu' | 'cuda' | 'coreml' };
+  probeTimeoutMs: number;
+}
+
+const KEYS = new Set(['threads', 'minThreads', 'maxQueue', 'idleTimeoutMs', 'backends', 'modules', 'auto', 'calibrationFile', 'timeoutMs', 'direct', 'accelerators']);
 
 export function resolveKernelOptions(given: KernelPoolOptions | undefined): ResolvedKernelOptions {
   if (given !== undefined && (typeof given !== 'object' || given === null)) throw new InvalidOption('kernels', 'an object', given);
@@ -80,7 +90,30 @@ export function resolveKernelOptions(given: KernelPoolOptions | undefined): Reso
   if (o.calibrationFile !== undefined && o.calibrationFile !== false && typeof o.calibrationFile !== 'string') {
     throw new InvalidOption('kernels.calibrationFile', 'a file path or false', o.calibrationFile);
   }
-  return { threads: o.threads, minThreads: o.minThreads, maxQueue: o.maxQueue, idleTimeoutMs: o.idleTimeoutMs, backends: [...o.backends], modules, auto: { ...auto }, calibrationFile: o.calibrationFile, timeoutMs: o.timeoutMs, direct: o.direct };
+  const accelerators = resolveAcceleratorOptions(o.accelerators);
+  return { threads: o.threads, minThreads: o.minThreads, maxQueue: o.maxQueue, idleTimeoutMs: o.idleTimeoutMs, backends: [...o.backends], modules, auto: { ...auto }, calibrationFile: o.calibrationFile, timeoutMs: o.timeoutMs, direct: o.direct, accelerators };
+}
+
+function resolveAcceleratorOptions(given: AcceleratorOptions | undefined): ResolvedAcceleratorOptions {
+  const name = 'kernels.accelerators';
+  if (given !== undefined && (typeof given !== 'object' || given === null)) throw new InvalidOption(name, 'an object { webgpu?, onnx?, probeTimeoutMs? }', given);
+  knownKeys(name, given, ['webgpu', 'onnx', 'probeTimeoutMs']);
+  knownKeys(`${name}.webgpu`, given?.webgpu, ['idleMs', 'powerPreference']);
+  knownKeys(`${name}.onnx`, given?.onnx, ['executionProvider']);
+  const webgpu = { idleMs: 2000, powerPreference: 'high-performance' as const, ...given?.webgpu };
+  integer(`${name}.webgpu.idleMs`, webgpu.idleMs, 0);
+  if (!['low-power', 'high-performance'].includes(webgpu.powerPreference)) throw new InvalidOption(`${name}.webgpu.powerPreference`, "'low-power' or 'high-performance'", webgpu.powerPreference);
+  const onnx = { executionProvider: 'cpu' as const, ...given?.onnx };
+  if (!['cpu', 'cuda', 'coreml'].includes(onnx.executionProvider)) throw new InvalidOption(`${name}.onnx.executionProvider`, "one of 'cpu', 'cuda', 'coreml'", onnx.executionProvider);
+  const probeTimeoutMs = given?.probeTimeoutMs ?? 30_000;
+  integer(`${name}.probeTimeoutMs`, probeTimeoutMs, 1);
+  return { webgpu, onnx, probeTimeoutMs };
+}
+
+function knownKeys(name: string, given: unknown, keys: readonly string[]): void {
+  if (given === undefined) return;
+  if (typeof given !== 'object' || given === null) throw new InvalidOption(name, `an object { ${keys.join(', ')} }`, given);
+  for (const key of Object.keys(given)) if (!keys.includes(key)) throw new InvalidOption(`${name}.${key}`, `one of ${keys.join(', ')} (unknown option)`, key);
 }
 
 function integer(name: string, v: unknown, min: number): void {

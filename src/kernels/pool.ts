@@ -3,8 +3,8 @@ import { BUILTIN_KERNELS } from './builtin/index.js';
 import { loadNativeCores } from './backends/native.js';
 import { Admission } from './admission.js';
 import { BegunSlots } from './begun-slots.js';
-import { Calibration, workOf, type CalibrationPoint } from './calibration.js';
-import { BACKEND_NAMES, isKernelDefinition, type BackendName, type KernelDefinition } from './define.js';
+import { Calibration, usableBackends, workOf, type CalibrationPoint } from './calibration.js';
+import { ACCELERATOR_NAMES, BACKEND_NAMES, isKernelDefinition, type AcceleratorName, type BackendName, type KernelDefinition } from './define.js';
 import {
   BackendUnavailable,
   KernelAborted,
@@ -48,6 +48,8 @@ export interface BackendInfo {
   available: boolean;
   /** Why not, when it is not. */
   reason?: string;
+  /** What it runs on, for an accelerator that is (e.g. 'webgpu: llvmpipe (Vulkan, cpu)'). */
+  device?: string;
 }
 
 interface Entry {
@@ -66,7 +68,9 @@ export type LaneTerms = Pick<KernelLaneMessage, 'admission' | 'limit' | 'maxQueu
  */
 export class KernelPool {
   private readonly kernels = new Map<string, Entry>();
-  private readonly backendInfo: Record<BackendName, BackendInfo>;
+  /** js and native, known at once; the accelerators once probed in a pool thread (see probe). */
+  private readonly backendInfo: Partial<Record<BackendName, BackendInfo>>;
+  private probing: Promise<void> | undefined;
   /** Made at the first call: a system that runs no kernel starts no thread. */
   private piscinaOrUndefined: Piscina<KernelTask, KernelOutcome> | undefined;
   private readonly book = new KernelStatsBook();
@@ -87,12 +91,9 @@ export class KernelPool {
     const native = loadNativeCores();
     this.backendInfo = {
       js: { available: true },
-      native: !options.backends.includes('native')
-        ? { available: false, reason: "not among kernels.backends" }
-        : native.ok
-          ? { available: true }
-          : { available: false, reason: native.reason },
+      native: !options.backends.includes('native') ? NOT_ALLOWED : native.ok ? { available: true } : { available: false, reason: native.reason },
     };
+    for (const name of ACCELERATOR_NAMES) if (!options.backends.includes(name)) this.backendInfo[name] = NOT_ALLOWED;
     this.admission = Admission.create(options.threads + options.maxQueue);
     this.calibration = new Calibration(
       options.calibrationFile,
@@ -117,6 +118,7 @@ export class KernelPool {
       // 'sync' parks idle threads in Atomics.wait (the quickest wake-up for the next task) but
       // deaf to anything else; a thread serving lanes must keep its event loop for their messages.
       atomics: direct ? 'async' : 'sync',
+      workerData: { accelerators: this.options.accelerators },
     });
     // A thread that died is replaced by piscina; its call is rejected where it was made.
     piscina.on('error', () => {});
@@ -171,8 +173,14 @@ export class KernelPool {
     }));
   }
 
-  backends(): Record<BackendName, BackendInfo> {
-    return { js: { ...this.backendInfo.js }, native: { ...this.backendInfo.native } };
+  /**
+   * Each backend: whether it runs here, and on what or why not. The accelerators allowed by
+   * kernels.backends are probed the first time (in a pool thread: their libraries load and their
+   * device opens there, never in the host).
+   */
+  async backends(): Promise<Record<BackendName, BackendInfo>> {
+    await this.probe();
+    return Object.fromEntries(BACKEND_NAMES.map((b) => [b, { ...this.backendInfo[b]! }])) as Record<BackendName, BackendInfo>;
   }
 
   stats(): { threads: number; queued: number; kernels: KernelStats; calibration: Record<string, CalibrationPoint[]> } {
@@ -195,23 +203,51 @@ export class KernelPool {
     await this.piscinaOrUndefined?.destroy();
   }
 
+  /** The backends known to run here (an accelerator only once probed). */
+  private available(): BackendName[] {
+    return BACKEND_NAMES.filter((b) => this.backendInfo[b]?.available === true);
+  }
+
   private backendsOf(def: KernelDefinition): BackendName[] {
-    const out: BackendName[] = ['js'];
-    if (def.native !== undefined && this.backendInfo.native.available) out.push('native');
-    return out;
+    return usableBackends(def, this.available());
+  }
+
+  /** Opens the allowed accelerators in a pool thread once, bounded by kernels.accelerators.probeTimeoutMs. */
+  private probe(): Promise<void> {
+    const names = ACCELERATOR_NAMES.filter((b) => this.backendInfo[b] === undefined);
+    if (names.length === 0) return Promise.resolve();
+    this.probing ??= this.probeNow(names).finally(() => this.hub?.setConfig(this.laneConfig()));
+    return this.probing;
+  }
+
+  private async probeNow(names: AcceleratorName[]): Promise<void> {
+    const timeoutMs = this.options.accelerators.probeTimeoutMs;
+    let found: Partial<Record<AcceleratorName, BackendInfo>> = {};
+    let failure: string | undefined;
+    try {
+      const outcome = await this.piscina.run({ kernel: 'probe', backend: 'js', input: null, postedAt: epochMs(), probe: names }, { signal: AbortSignal.timeout(timeoutMs) });
+      if (outcome.ok) found = outcome.result as typeof found;
+      else failure = outcome.error.message;
+    } catch (err) {
+      // A probe that hangs (a driver stuck in a native call) is stopped with its thread.
+      failure = this.closed ? 'the pool closed during the probe' : `the probe did not answer within ${timeoutMs} ms (kernels.accelerators.probeTimeoutMs): ${err instanceof Error ? err.message : String(err)}`;
+    }
+    for (const name of names) this.backendInfo[name] = found[name] ?? { available: false, reason: failure ?? 'the probe gave no answer for it' };
   }
 
   private async chooseBackend(def: KernelDefinition, input: unknown, requested: BackendName | 'auto'): Promise<BackendName> {
     if (requested === 'auto') {
+      if (ACCELERATOR_NAMES.some((b) => def[b] !== undefined)) await this.probe();
       const usable = this.backendsOf(def);
       const pinned = this.options.auto[def.name];
       if (pinned !== undefined && usable.includes(pinned)) return pinned;
       return this.calibration.choose(def, usable, workOf(def, input));
     }
     if (!BACKEND_NAMES.includes(requested)) throw new BackendUnavailable(def.name, String(requested), `no such backend (expected 'auto', ${BACKEND_NAMES.map((b) => `'${b}'`).join(' or ')})`);
-    const info = this.backendInfo[requested];
+    if (def[requested] === undefined) throw new BackendUnavailable(def.name, requested, `the kernel has no ${requested} implementation`);
+    if (this.backendInfo[requested] === undefined) await this.probe();
+    const info = this.backendInfo[requested]!;
     if (!info.available) throw new BackendUnavailable(def.name, requested, info.reason ?? 'unavailable');
-    if (requested === 'native' && def.native === undefined) throw new BackendUnavailable(def.name, requested, 'the kernel has no native implementation');
     return requested;
   }
 
@@ -292,7 +328,7 @@ export class KernelPool {
     for (const [name, e] of this.kernels) if (e.module !== undefined) modules[name] = e.module;
     return {
       modules,
-      allowed: [...this.options.backends],
+      available: this.available(),
       pins: { ...this.options.auto },
       calibration: this.calibration?.snapshot() ?? {},
       begun: this.begunSlots!.words,
@@ -311,6 +347,8 @@ export class KernelPool {
     return outcome.runMs;
   }
 }
+
+const NOT_ALLOWED: BackendInfo = Object.freeze({ available: false, reason: 'not among kernels.backends' });
 
 /** One call as it goes to a pool thread (stamped now: its queue wait starts here). */
 function taskFor(entry: Entry, backend: BackendName, input: unknown, out?: Record<string, ArrayBufferView>): KernelTask {

@@ -1,5 +1,5 @@
 import type { SerializedError } from '../transport/protocol.js';
-import type { BackendName } from './define.js';
+import type { AcceleratorName, BackendName } from './define.js';
 
 /** One call as it crosses to a pool thread (structured clone: shared arrays by reference). */
 export interface KernelTask {
@@ -12,6 +12,8 @@ export interface KernelTask {
   out?: Record<string, ArrayBufferView>;
   /** Its word in BegunSlots (with lanes), which the thread sets as it begins the call. */
   slot?: number;
+  /** Not a call: the thread opens these accelerators and answers whether each is available (the pool's probe). */
+  probe?: AcceleratorName[];
   /** When the call was made, in ms since the epoch (performance.timeOrigin + now): the queue wait starts here. */
   postedAt: number;
 }

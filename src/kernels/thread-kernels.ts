@@ -1,14 +1,12 @@
 /**
  * What a pool thread knows and does, for both ways a call reaches it (a piscina task from the host,
  * a call on an actor's lane): the kernels (built in, or imported once from the user module that
- * defines them), the backends' cores (the native addon loads once per thread), and running one
+ * defines them), the backends' cores (each loads once per thread: backends/registry.ts), and running one
  * call into an outcome object: errors cross back as data, with their code and argument.
  */
 import { BUILTIN_KERNELS } from './builtin/index.js';
-import { loadNativeCores } from './backends/native.js';
+import { openBackend } from './backends/registry.js';
 import { contextFor } from './context.js';
-import { jsCores } from './cores-js.js';
-import type { NumericCores } from './cores.js';
 import { isKernelDefinition, type BackendName, type KernelDefinition } from './define.js';
 import { BackendUnavailable, UnknownKernel, serializeKernelError } from './errors.js';
 import { epochMs, type KernelOutcome } from './task.js';
@@ -33,9 +31,11 @@ export async function execute(
 ): Promise<KernelOutcome> {
   const startedAt = epochMs();
   try {
-    const ctx = contextFor(def.name, backend, coresOf(backend, def.name), out);
+    const load = await openBackend(backend);
+    if (!load.ok) throw new BackendUnavailable(def.name, backend, load.reason);
+    const ctx = contextFor(def.name, backend, load.cores, out);
     def.validate?.(input, ctx);
-    const impl = backend === 'native' ? def.native : def.js;
+    const impl = def[backend];
     if (impl === undefined) throw new BackendUnavailable(def.name, backend, 'the kernel has no implementation for it');
     const result = await impl(input, ctx);
     return { ok: true, result, startedAt, runMs: epochMs() - startedAt };
@@ -48,11 +48,6 @@ export function failedOutcome(err: unknown, startedAt: number): KernelOutcome {
   return { ok: false, error: serializeKernelError(err), startedAt, runMs: epochMs() - startedAt };
 }
 
-/** Whether this thread's native addon loaded. */
-export function nativeLoaded(): boolean {
-  return loadNativeCores().ok;
-}
-
 function load(url: string): Promise<void> {
   let loading = modules.get(url);
   if (loading === undefined) {
@@ -63,11 +58,4 @@ function load(url: string): Promise<void> {
     modules.set(url, loading);
   }
   return loading;
-}
-
-function coresOf(backend: BackendName, kernel: string): NumericCores {
-  if (backend === 'js') return jsCores;
-  const native = loadNativeCores();
-  if (!native.ok) throw new BackendUnavailable(kernel, 'native', native.reason);
-  return native.cores;
 }

@@ -44,7 +44,7 @@ function validateFactors(input: unknown, ctx: KernelContext): asserts input is F
   if (o.lambda !== undefined) openUnitInterval(ctx, 'lambda', o.lambda);
 }
 
-function factors(input: FactorsInput, ctx: KernelContext): FactorsOutput {
+async function factors(input: FactorsInput, ctx: KernelContext): Promise<FactorsOutput> {
   const { x, t, n } = input;
   const windows = input.windows ?? DEFAULT_WINDOWS;
   const block = t * n;
@@ -55,17 +55,17 @@ function factors(input: FactorsInput, ctx: KernelContext): FactorsOutput {
   const cov = ctx.output('cov', Float64Array, windows.length * n * n);
   const corr = ctx.output('corr', Float64Array, windows.length * n * n);
 
-  windows.forEach((window, w) => {
+  for (const [w, window] of windows.entries()) {
     const at = w * block;
-    ctx.cores.rollingMoments(x, t, n, window, mean.subarray(at, at + block), std.subarray(at, at + block));
+    await ctx.cores.rollingMoments(x, t, n, window, mean.subarray(at, at + block), std.subarray(at, at + block));
     // A zero std gives +-Infinity (or NaN where x equals the mean): an honest "no spread", not clipped.
     for (let i = 0; i < block; i++) zscore[at + i] = (x[i] - mean[at + i]) / std[at + i];
     const c = cov.subarray(w * n * n, (w + 1) * n * n);
-    ctx.cores.covariance(x, t, n, t - window, window, c);
+    await ctx.cores.covariance(x, t, n, t - window, window, c);
     const r = corr.subarray(w * n * n, (w + 1) * n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) r[i * n + j] = c[i * n + j] / Math.sqrt(c[i * n + i] * c[j * n + j]);
-  });
-  ctx.cores.ewmaVolatility(x, t, n, input.lambda ?? DEFAULT_LAMBDA, ewmaVol);
+  }
+  await ctx.cores.ewmaVolatility(x, t, n, input.lambda ?? DEFAULT_LAMBDA, ewmaVol);
   return { mean, std, zscore, ewmaVol, cov, corr };
 }
 
@@ -80,6 +80,7 @@ export const factorsKernel = defineCoreKernel<FactorsInput, FactorsOutput>({
   description: 'Rolling mean, std and z-score per window, EWMA volatility, and covariance/correlation of the latest window',
   validate: validateFactors,
   run: factors,
+  uses: ['rollingMoments', 'covariance', 'ewmaVolatility'],
   size: factorsSize,
   sample(size) {
     const n = 8;

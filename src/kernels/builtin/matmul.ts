@@ -25,9 +25,9 @@ function validateMatmul(input: unknown, ctx: KernelContext): asserts input is Ma
   float64Array(ctx, 'b', o.b, k * n, `k x n = ${k} x ${n}`);
 }
 
-function matmul({ a, b, m, k, n }: MatmulInput, ctx: KernelContext): MatmulOutput {
+async function matmul({ a, b, m, k, n }: MatmulInput, ctx: KernelContext): Promise<MatmulOutput> {
   const out = ctx.output('out', Float64Array, m * n);
-  ctx.cores.matmul(a, b, m, k, n, out);
+  await ctx.cores.matmul(a, b, m, k, n, out);
   return { out };
 }
 
@@ -36,6 +36,7 @@ export const matmulKernel = defineCoreKernel<MatmulInput, MatmulOutput>({
   description: 'Dense matrix product out (m x n) = a (m x k) * b (k x n), row-major Float64Arrays',
   validate: validateMatmul,
   run: matmul,
+  uses: ['matmul'],
   size: ({ m, k, n }) => m * k * n,
   sample(size) {
     const side = atLeast(1, Math.cbrt(size));

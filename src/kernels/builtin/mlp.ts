@@ -48,17 +48,17 @@ function validateMlp(input: unknown, ctx: KernelContext): asserts input is MlpIn
   });
 }
 
-function mlp({ x, rows, layers }: MlpInput, ctx: KernelContext): MlpOutput {
+async function mlp({ x, rows, layers }: MlpInput, ctx: KernelContext): Promise<MlpOutput> {
   // Intermediate activations are plain arrays of this thread; only the last layer writes the output.
   let current = x;
   let inputs = x.length / rows;
-  layers.forEach((layer, i) => {
+  for (const [i, layer] of layers.entries()) {
     const outputs = layer.b.length;
     const next = i === layers.length - 1 ? ctx.output('out', Float64Array, rows * outputs) : new Float64Array(rows * outputs);
-    ctx.cores.dense(current, layer.w, layer.b, rows, inputs, outputs, ACTIVATION_CODE[layer.activation], next);
+    await ctx.cores.dense(current, layer.w, layer.b, rows, inputs, outputs, ACTIVATION_CODE[layer.activation], next);
     current = next;
     inputs = outputs;
-  });
+  }
   return { out: current, outputs: inputs };
 }
 
@@ -77,6 +77,7 @@ export const mlpKernel = defineCoreKernel<MlpInput, MlpOutput>({
   description: 'Forward pass of a dense network: layers of act(x w + b), activations relu, sigmoid or linear',
   validate: validateMlp,
   run: mlp,
+  uses: ['dense'],
   size: mlpSize,
   sample(size) {
     // Two 32-wide layers: the work is about rows * 32 * 32 * 2.

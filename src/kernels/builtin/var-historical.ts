@@ -13,19 +13,19 @@ function validateHistorical(input: unknown, ctx: KernelContext): asserts input i
  * policy has anything to do: the returns are read once, not scanned first (the scan cost as much
  * as the product, and kept the native backend at the speed of JS).
  */
-function historicalVar(input: VarInput, ctx: KernelContext): VarOutput {
+async function historicalVar(input: VarInput, ctx: KernelContext): Promise<VarOutput> {
   let rows = input.t;
   let pnl = new Float64Array(rows);
-  ctx.cores.portfolioPnl(input.returns, input.weights, rows, input.n, pnl);
+  await ctx.cores.portfolioPnl(input.returns, input.weights, rows, input.n, pnl);
   const firstBad = pnl.findIndex(Number.isNaN);
   if (firstBad >= 0) {
     if ((input.nan ?? 'reject') === 'reject') rejectFirstNaN(ctx, input.returns, input.n, firstBad);
     const usable = usableReturns(input, ctx, 1);
     rows = usable.rows;
     pnl = new Float64Array(rows);
-    ctx.cores.portfolioPnl(usable.returns, input.weights, rows, input.n, pnl);
+    await ctx.cores.portfolioPnl(usable.returns, input.weights, rows, input.n, pnl);
   }
-  return { ...tailRisk(pnl, confidenceLevels(input), ctx), rows };
+  return { ...(await tailRisk(pnl, confidenceLevels(input), ctx)), rows };
 }
 
 export const varHistoricalKernel = defineCoreKernel<VarInput, VarOutput>({
@@ -33,6 +33,7 @@ export const varHistoricalKernel = defineCoreKernel<VarInput, VarOutput>({
   description: 'Historical VaR and expected shortfall of a portfolio over t scenarios of n instrument returns',
   validate: validateHistorical,
   run: historicalVar,
+  uses: ['portfolioPnl', 'lowestFirst'],
   size: ({ t, n }) => t * n,
   sample(size) {
     const n = 10;

@@ -102,9 +102,9 @@ export function tailIndex(c: number, T: number): number {
 }
 
 /** VaR = -p[j] and ES = -mean(p[0..j]) for each level, from the P&L's lower tail (ordered here, in place). */
-export function tailRisk(pnl: Float64Array, levels: readonly number[], ctx: KernelContext): { var: Float64Array; es: Float64Array } {
+export async function tailRisk(pnl: Float64Array, levels: readonly number[], ctx: KernelContext): Promise<{ var: Float64Array; es: Float64Array }> {
   const tails = levels.map((c) => tailIndex(c, pnl.length));
-  ctx.cores.lowestFirst(pnl, Math.min(pnl.length, Math.max(...tails) + 1));
+  await ctx.cores.lowestFirst(pnl, Math.min(pnl.length, Math.max(...tails) + 1));
   const varOut = ctx.output('var', Float64Array, levels.length);
   const esOut = ctx.output('es', Float64Array, levels.length);
   tails.forEach((j, i) => {

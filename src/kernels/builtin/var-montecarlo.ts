@@ -22,12 +22,12 @@ function validateMonteCarlo(input: unknown, ctx: KernelContext): asserts input i
 }
 
 /** Monte Carlo VaR: returns ~ N(mean, S) simulated through L = cholesky(S), the historical tail rule on the simulated P&L. */
-function monteCarloVar(input: VarMonteCarloInput, ctx: KernelContext): VarOutput {
+async function monteCarloVar(input: VarMonteCarloInput, ctx: KernelContext): Promise<VarOutput> {
   const { n, weights } = input;
   const paths = input.paths ?? DEFAULT_PATHS;
-  const { mean, cov, rows } = portfolioMoments(input, ctx);
+  const { mean, cov, rows } = await portfolioMoments(input, ctx);
   const chol = new Float64Array(n * n);
-  if (!ctx.cores.cholesky(cov, n, chol)) {
+  if (!(await ctx.cores.cholesky(cov, n, chol))) {
     ctx.reject(
       'returns',
       'returns whose sample covariance is positive definite (more usable rows than instruments, no constant or collinear columns)',
@@ -35,8 +35,8 @@ function monteCarloVar(input: VarMonteCarloInput, ctx: KernelContext): VarOutput
     );
   }
   const pnl = new Float64Array(paths);
-  ctx.cores.montecarloPnl(chol, mean, weights, n, paths, input.seed ?? DEFAULT_SEED, pnl);
-  return { ...tailRisk(pnl, confidenceLevels(input), ctx), rows };
+  await ctx.cores.montecarloPnl(chol, mean, weights, n, paths, input.seed ?? DEFAULT_SEED, pnl);
+  return { ...(await tailRisk(pnl, confidenceLevels(input), ctx)), rows };
 }
 
 export const varMonteCarloKernel = defineCoreKernel<VarMonteCarloInput, VarOutput>({
@@ -44,6 +44,7 @@ export const varMonteCarloKernel = defineCoreKernel<VarMonteCarloInput, VarOutpu
   description: 'Monte Carlo VaR and expected shortfall: normal scenarios with the sample mean and covariance of returns, seeded',
   validate: validateMonteCarlo,
   run: monteCarloVar,
+  uses: ['covariance', 'cholesky', 'montecarloPnl', 'lowestFirst'],
   size: ({ t, n, paths }) => t * n * n + (paths ?? DEFAULT_PATHS) * n * (n + 1),
   sample(size) {
     const n = 10;

@@ -9,12 +9,12 @@ function validateParametric(input: unknown, ctx: KernelContext): asserts input i
 }
 
 /** The portfolio's mean and standard deviation of P&L: w . mean and sqrt(w' S w), S the sample covariance. */
-export function portfolioMoments(input: VarInput, ctx: KernelContext): { mean: Float64Array; cov: Float64Array; mu: number; sigma: number; rows: number } {
+export async function portfolioMoments(input: VarInput, ctx: KernelContext): Promise<{ mean: Float64Array; cov: Float64Array; mu: number; sigma: number; rows: number }> {
   const { n, weights } = input;
   const { returns, rows } = usableReturns(input, ctx, 2);
   const mean = columnMeans(returns, rows, n);
   const cov = new Float64Array(n * n);
-  ctx.cores.covariance(returns, rows, n, 0, rows, cov);
+  await ctx.cores.covariance(returns, rows, n, 0, rows, cov);
   let mu = 0;
   let variance = 0;
   for (let i = 0; i < n; i++) {
@@ -26,8 +26,8 @@ export function portfolioMoments(input: VarInput, ctx: KernelContext): { mean: F
 }
 
 /** Delta-normal VaR: P&L ~ N(mu, sigma^2), so VaR = z sigma - mu and ES = sigma phi(z) / (1 - c) - mu, z = Phi^-1(c). */
-function parametricVar(input: VarInput, ctx: KernelContext): VarOutput {
-  const { mu, sigma, rows } = portfolioMoments(input, ctx);
+async function parametricVar(input: VarInput, ctx: KernelContext): Promise<VarOutput> {
+  const { mu, sigma, rows } = await portfolioMoments(input, ctx);
   const levels = confidenceLevels(input);
   const varOut = ctx.output('var', Float64Array, levels.length);
   const esOut = ctx.output('es', Float64Array, levels.length);
@@ -44,6 +44,7 @@ export const varParametricKernel = defineCoreKernel<VarInput, VarOutput>({
   description: 'Delta-normal (variance-covariance) VaR and expected shortfall from the sample mean and covariance of returns',
   validate: validateParametric,
   run: parametricVar,
+  uses: ['covariance'],
   size: ({ t, n }) => t * n * n,
   sample(size) {
     const n = 10;

@@ -26,8 +26,11 @@ export function isLaneHubHello(m: unknown): m is LaneHubHello {
 export interface LaneConfig {
   /** User kernels by name: the module that defines each. */
   modules: Record<string, string>;
-  /** The backends calls may use (kernels.backends). */
-  allowed: BackendName[];
+  /**
+   * The backends calls may use that the host knows to run here (kernels.backends, less those that
+   * did not load; an accelerator only once the host's probe found it): others go through the host.
+   */
+  available: BackendName[];
   /** kernels.auto: pinned backends. */
   pins: Record<string, BackendName>;
   calibration: Record<string, CalibrationPoint[]>;

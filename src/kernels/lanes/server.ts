@@ -1,8 +1,8 @@
 import { MessageChannel, parentPort, threadId } from 'node:worker_threads';
 import { Doorbell } from '../../transport/ring/doorbell.js';
-import { covers, pickBackend, workOf } from '../calibration.js';
+import { covers, pickBackend, usableBackends, workOf } from '../calibration.js';
 import type { BackendName, KernelDefinition } from '../define.js';
-import { execute, failedOutcome, findKernel, nativeLoaded } from '../thread-kernels.js';
+import { execute, failedOutcome, findKernel } from '../thread-kernels.js';
 import { epochMs } from '../task.js';
 import { markBegun } from '../begun-slots.js';
 import {
@@ -102,13 +102,13 @@ async function known(name: string, config: LaneConfig): Promise<KernelDefinition
 }
 
 /**
- * The backend a call runs on, decided here as the host would (kernels.backends, kernels.auto pins,
+ * The backend a call runs on, decided here as the host would (the backends the host found available
+ * among kernels.backends, kernels.auto pins,
  * the calibration the host measured); undefined where only the host can say (not measured yet, or
  * refused, which the host explains with BackendUnavailable).
  */
 function resolveBackend(def: KernelDefinition, requested: BackendName | 'auto', input: unknown, config: LaneConfig): BackendName | undefined {
-  const usable: BackendName[] = ['js'];
-  if (def.native !== undefined && config.allowed.includes('native') && nativeLoaded()) usable.push('native');
+  const usable = usableBackends(def, config.available);
   if (requested !== 'auto') return usable.includes(requested) ? requested : undefined;
   const pinned = config.pins[def.name];
   if (pinned !== undefined && usable.includes(pinned)) return pinned;
