@@ -18,12 +18,21 @@ export function testContext(kernel: string): KernelContext {
   };
 }
 
-/** Validates `input` and runs the kernel's js implementation (the built-in kernels answer synchronously). */
-export function runKernel<I, O>(kernel: KernelDefinition<I, O>, input: unknown): O {
+/** Validates `input` and runs the kernel's js implementation. */
+export async function runKernel<I, O>(kernel: KernelDefinition<I, O>, input: unknown): Promise<O> {
+  return startKernel(kernel, input);
+}
+
+/** The same for a kernel that answers synchronously (vpin), inside synchronous property checks. */
+export function runKernelSync<I, O>(kernel: KernelDefinition<I, O>, input: unknown): O {
+  const result = startKernel(kernel, input);
+  if (result instanceof Promise) throw new Error(`runKernelSync: kernel '${kernel.name}' answered a Promise; use runKernel`);
+  return result;
+}
+
+function startKernel<I, O>(kernel: KernelDefinition<I, O>, input: unknown): O | Promise<O> {
   const ctx = testContext(kernel.name);
   const validate: ((input: unknown, ctx: KernelContext) => void) | undefined = kernel.validate; // called plainly, not as an assertion
   validate?.(input, ctx);
-  const result = kernel.js(input as I, ctx);
-  if (result instanceof Promise) throw new Error(`runKernel: kernel '${kernel.name}' answered a Promise; await kernel.js directly`);
-  return result;
+  return kernel.js(input as I, ctx);
 }

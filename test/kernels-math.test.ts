@@ -12,7 +12,7 @@ import { createVpinState, vpinIncrementalKernel, vpinKernel, type VpinOutput } f
 import { jsCores } from '../src/kernels/cores-js.js';
 import type { KernelDefinition } from '../src/kernels/define.js';
 import { KernelArgumentError } from '../src/kernels/errors.js';
-import { runKernel } from './kernel-context.js';
+import { runKernel, runKernelSync } from './kernel-context.js';
 
 // Reference values below come from mpmath at 40 digits, or are worked out by hand in the test.
 
@@ -34,10 +34,10 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   }
 }
 
-function expectArgumentError(kernel: KernelDefinition, input: unknown, argument: string, ...parts: string[]): void {
+async function expectArgumentError(kernel: KernelDefinition, input: unknown, argument: string, ...parts: string[]): Promise<void> {
   let caught: unknown;
   try {
-    runKernel(kernel, input);
+    await runKernel(kernel, input);
   } catch (err) {
     caught = err;
   }
@@ -54,15 +54,15 @@ describe('normal distribution', () => {
     [4, 0.9999683287581669], [-5.5, 1.8989562465887718e-8], [-8, 6.220960574271784e-16], [-12, 1.776482112077679e-33],
     [-20, 2.7536241186062337e-89], [-30, 4.906713927148187e-198], [7, 0.9999999999987201],
   ];
-  it('Phi matches high-precision values to ~1e-15 relative, tails included', () => {
+  it('Phi matches high-precision values to ~1e-15 relative, tails included', async () => {
     for (const [x, p] of cdf) expect(Math.abs(normalCdf(x) - p) / p, `Phi(${x})`).toBeLessThan(2e-15);
     expect([normalCdf(Infinity), normalCdf(-Infinity), normalCdf(-40)]).toEqual([1, 0, 0]);
   });
-  it('phi is the density', () => {
+  it('phi is the density', async () => {
     expect(normalPdf(0)).toBeCloseTo(0.3989422804014327, 15);
     expect(Math.abs(normalPdf(-5.5) - 1.0769760042543276e-7) / 1.0769760042543276e-7).toBeLessThan(1e-14);
   });
-  it('Phi^-1 matches high-precision quantiles and inverts Phi', () => {
+  it('Phi^-1 matches high-precision quantiles and inverts Phi', async () => {
     const q: Array<[number, number]> = [
       [1e-300, -37.0470962993612], [1e-10, -6.361340902404057], [0.001, -3.0902323061678136], [0.3, -0.5244005127080408],
       [0.95, 1.6448536269514722], [0.975, 1.9599639845400538], [0.99, 2.3263478740408408], [0.999, 3.090232306167813],
@@ -74,26 +74,26 @@ describe('normal distribution', () => {
 });
 
 describe('matmul and mlp', () => {
-  it('multiplies a hand example', () => {
+  it('multiplies a hand example', async () => {
     const a = Float64Array.of(1, 2, 3, 4, 5, 6);
     const b = Float64Array.of(7, 8, 9, 10, 11, 12);
-    expect(Array.from(runKernel(matmulKernel, { a, b, m: 2, k: 3, n: 2 }).out)).toEqual([58, 64, 139, 154]);
+    expect(Array.from((await runKernel(matmulKernel, { a, b, m: 2, k: 3, n: 2 })).out)).toEqual([58, 64, 139, 154]);
   });
-  it('equals a naive triple loop (small integers: exact)', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.integer(), (m, k, n, seed) => {
+  it('equals a naive triple loop (small integers: exact)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.integer(), async (m, k, n, seed) => {
         const a = uniforms(m * k, seed).map((v) => Math.round(10 * v));
         const b = uniforms(k * n, seed + 1).map((v) => Math.round(10 * v));
         const expected: number[] = [];
         for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) expected.push(Array.from({ length: k }, (_, p) => a[i * k + p] * b[p * n + j]).reduce((s, v) => s + v, 0));
-        expect(Array.from(runKernel(matmulKernel, { a, b, m, k, n }).out)).toEqual(expected);
+        expect(Array.from((await runKernel(matmulKernel, { a, b, m, k, n })).out)).toEqual(expected);
       }),
     );
   });
-  it('runs a hand-worked 2-layer network (relu then sigmoid)', () => {
+  it('runs a hand-worked 2-layer network (relu then sigmoid)', async () => {
     // Row (1, 2): hidden relu(1*1 + 2*0.5 + 0, 1*-1 + 2*2 - 1) = (2, 2); out sigmoid(2*1 + 2*-0.5 + 0.5) = sigmoid(1.5).
     // Row (-1, 0.5): hidden relu(-0.75, 1) = (0, 1); out sigmoid(0 - 0.5 + 0.5) = 0.5.
-    const result = runKernel(mlpKernel, {
+    const result = await runKernel(mlpKernel, {
       x: Float64Array.of(1, 2, -1, 0.5),
       rows: 2,
       layers: [
@@ -104,11 +104,11 @@ describe('matmul and mlp', () => {
     expect(result.outputs).toBe(1);
     expectClose(result.out, [1 / (1 + Math.exp(-1.5)), 0.5], 1e-15);
   });
-  it('a linear layer is x w + b', () => {
+  it('a linear layer is x w + b', async () => {
     const x = uniforms(3 * 4, 1);
     const w = uniforms(4 * 2, 2);
     const b = Float64Array.of(0.25, -0.5);
-    const { out } = runKernel(mlpKernel, { x, rows: 3, layers: [{ w, b, activation: 'linear' }] });
+    const { out } = await runKernel(mlpKernel, { x, rows: 3, layers: [{ w, b, activation: 'linear' }] });
     const expected: number[] = [];
     for (let r = 0; r < 3; r++) for (let j = 0; j < 2; j++) expected.push(b[j] + [0, 1, 2, 3].reduce((s, p) => s + x[r * 4 + p] * w[p * 2 + j], 0));
     expectClose(out, expected, 1e-15);
@@ -129,33 +129,33 @@ function correlatedReturns(t: number, seed: number): Float64Array {
 }
 
 describe('VaR', () => {
-  it('historical: the hand example (sorted P&L -12, -9, -7, -6, ...)', () => {
-    const r = runKernel(varHistoricalKernel, { ...HAND, confidence: [0.95, 0.9, 0.8, 0.87, 0.99] });
+  it('historical: the hand example (sorted P&L -12, -9, -7, -6, ...)', async () => {
+    const r = await runKernel(varHistoricalKernel, { ...HAND, confidence: [0.95, 0.9, 0.8, 0.87, 0.99] });
     // j = ceil((1 - c) 20) - 1: 0.95 -> 0, 0.9 -> 1, 0.8 -> 3, 0.87 -> ceil(2.6) - 1 = 2, 0.99 -> 0.
     expectClose(r.var, [12, 9, 6, 7, 12], 0);
     expectClose(r.es, [12, 10.5, 8.5, 28 / 3, 12], 1e-15);
     expect(r.rows).toBe(20);
-    expect(Array.from(runKernel(varHistoricalKernel, HAND).var)).toEqual([12, 12]); // default levels 0.95, 0.99
+    expect(Array.from((await runKernel(varHistoricalKernel, HAND)).var)).toEqual([12, 12]); // default levels 0.95, 0.99
   });
-  it('NaN policies: skip drops the row, zero reads 0, reject names row and column', () => {
+  it('NaN policies: skip drops the row, zero reads 0, reject names row and column', async () => {
     const returns = HAND.returns.slice();
     returns[3 * 2 + 1] = NaN; // row 3 (P&L 0), column 1
-    const skip = runKernel(varHistoricalKernel, { ...HAND, returns, nan: 'skip', confidence: [0.9, 0.5] });
+    const skip = await runKernel(varHistoricalKernel, { ...HAND, returns, nan: 'skip', confidence: [0.9, 0.5] });
     // 19 rows left: 0.9 -> ceil(1.9) - 1 = 1: VaR 9, ES 10.5; 0.5 -> ceil(9.5) - 1 = 9: the 10 lowest without the 0.
     expect(skip.rows).toBe(19);
     expectClose(skip.var, [9, -1], 0);
     expectClose(skip.es, [10.5, -(-12 - 9 - 7 - 6 - 4 - 3 - 2 - 1 - 0.5 + 1) / 10], 1e-15);
-    const zero = runKernel(varHistoricalKernel, { ...HAND, returns, nan: 'zero', confidence: [0.5] });
+    const zero = await runKernel(varHistoricalKernel, { ...HAND, returns, nan: 'zero', confidence: [0.5] });
     // Row 3 reads (3, 0): P&L 3 instead of 0, so the 10 lowest are -12 .. -0.5 and 1.
     expect(zero.rows).toBe(20);
     expectClose(zero.var, [-1], 0);
     expectClose(zero.es, [-(-12 - 9 - 7 - 6 - 4 - 3 - 2 - 1 - 0.5 + 1) / 10], 1e-15);
-    expectArgumentError(varHistoricalKernel, { ...HAND, returns }, 'returns', 'free of NaN', 'row 3, column 1');
+    await expectArgumentError(varHistoricalKernel, { ...HAND, returns }, 'returns', 'free of NaN', 'row 3, column 1');
   });
   const t = 500;
   const returns = correlatedReturns(t, 11);
   const weights = Float64Array.of(1, -0.5, 2, 0.75);
-  it('parametric: the delta-normal closed form from the sample mean and covariance', () => {
+  it('parametric: the delta-normal closed form from the sample mean and covariance', async () => {
     const mean = [0, 1, 2, 3].map((c) => Array.from({ length: t }, (_, r) => returns[r * 4 + c]).reduce((s, v) => s + v, 0) / t);
     let variance = 0;
     for (let i = 0; i < 4; i++) {
@@ -168,23 +168,23 @@ describe('VaR', () => {
     const [mu, sigma] = [mean.reduce((s, m, i) => s + m * weights[i], 0), Math.sqrt(variance)];
     const z = [1.6448536269514722, 2.3263478740408408];
     const density = z.map((v) => Math.exp(-v * v / 2) / Math.sqrt(2 * Math.PI));
-    const r = runKernel(varParametricKernel, { returns, t, n: 4, weights });
+    const r = await runKernel(varParametricKernel, { returns, t, n: 4, weights });
     expectClose(r.var, z.map((v) => v * sigma - mu), 1e-12);
     expectClose(r.es, [(sigma * density[0]) / 0.05 - mu, (sigma * density[1]) / 0.01 - mu], 1e-12);
   });
-  it('Monte Carlo converges to parametric, repeats for a seed, differs for another', () => {
+  it('Monte Carlo converges to parametric, repeats for a seed, differs for another', async () => {
     const input = { returns, t, n: 4, weights, confidence: [0.95, 0.99] };
-    const parametric = runKernel(varParametricKernel, input);
-    const mc = runKernel(varMonteCarloKernel, { ...input, paths: 400_000, seed: 42 });
+    const parametric = await runKernel(varParametricKernel, input);
+    const mc = await runKernel(varMonteCarloKernel, { ...input, paths: 400_000, seed: 42 });
     for (let i = 0; i < 2; i++) {
       expect(Math.abs(mc.var[i] / parametric.var[i] - 1)).toBeLessThan(0.02);
       expect(Math.abs(mc.es[i] / parametric.es[i] - 1)).toBeLessThan(0.02);
     }
-    const again = runKernel(varMonteCarloKernel, { ...input, paths: 2000, seed: 7 });
-    expect(runKernel(varMonteCarloKernel, { ...input, paths: 2000, seed: 7 })).toEqual(again);
-    expect(Array.from(runKernel(varMonteCarloKernel, { ...input, paths: 2000, seed: 8 }).var)).not.toEqual(Array.from(again.var));
+    const again = await runKernel(varMonteCarloKernel, { ...input, paths: 2000, seed: 7 });
+    expect(await runKernel(varMonteCarloKernel, { ...input, paths: 2000, seed: 7 })).toEqual(again);
+    expect(Array.from((await runKernel(varMonteCarloKernel, { ...input, paths: 2000, seed: 8 })).var)).not.toEqual(Array.from(again.var));
   });
-  it('cholesky: L L\' = S, lower triangular; refuses a matrix that is not positive definite', () => {
+  it('cholesky: L L\' = S, lower triangular; refuses a matrix that is not positive definite', async () => {
     const a = uniforms(25, 3);
     const s = new Float64Array(25);
     for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) s[i * 5 + j] = (i === j ? 1 : 0) + [0, 1, 2, 3, 4].reduce((acc, p) => acc + a[i * 5 + p] * a[j * 5 + p], 0);
@@ -196,12 +196,12 @@ describe('VaR', () => {
     expect(jsCores.cholesky(Float64Array.of(1, 2, 2, 1), 2, new Float64Array(4))).toBe(false);
     expect(jsCores.cholesky(Float64Array.of(1, 1, 1, 1), 2, new Float64Array(4))).toBe(false);
     const collinear = Float64Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? uniforms(10, 4)[i / 2] : 2 * uniforms(10, 4)[(i - 1) / 2]));
-    expectArgumentError(varMonteCarloKernel, { returns: collinear, t: 10, n: 2, weights: Float64Array.of(1, 1) }, 'returns', 'positive definite');
+    await expectArgumentError(varMonteCarloKernel, { returns: collinear, t: 10, n: 2, weights: Float64Array.of(1, 1) }, 'returns', 'positive definite');
   });
 });
 
 describe('factors', () => {
-  it('rolling moments and EWMA on hand examples', () => {
+  it('rolling moments and EWMA on hand examples', async () => {
     const [mean, std, vol] = [new Float64Array(3), new Float64Array(3), new Float64Array(3)];
     jsCores.rollingMoments(Float64Array.of(1, 2, 4), 3, 1, 2, mean, std);
     expectClose(mean, [NaN, 1.5, 3], 0);
@@ -210,10 +210,10 @@ describe('factors', () => {
     jsCores.ewmaVolatility(Float64Array.of(1, 2, 3), 3, 1, 0.5, vol);
     expectClose(vol, [1, Math.sqrt(2.5), Math.sqrt(5.75)], 1e-15);
   });
-  it('equals naive window loops, the EWMA recursion, and covariance/correlation of the last window', () => {
+  it('equals naive window loops, the EWMA recursion, and covariance/correlation of the last window', async () => {
     const [t, n, windows, lambda] = [30, 3, [2, 7, 30], 0.9];
     const x = uniforms(t * n, 21).map((v, i) => v + (i % n)); // columns with different means
-    const r = runKernel(factorsKernel, { x, t, n, windows, lambda });
+    const r = await runKernel(factorsKernel, { x, t, n, windows, lambda });
     const at = (row: number, c: number) => x[row * n + c];
     const [mean, std, z, cov, corr]: number[][] = [[], [], [], [], []];
     for (const w of windows) {
@@ -264,21 +264,21 @@ describe('VPIN', () => {
     expectClose(r.buyVolume, buy.slice(0, count), 1e-15);
     expectClose(r.vpin, [NaN, (imbalance[0] + imbalance[1]) / 8, (imbalance[1] + imbalance[2]) / 8].slice(0, count), 1e-15);
   };
-  it('a hand-worked stream with a given sigma (buy fractions Phi(0), Phi(1), Phi(-2))', () => {
-    expectBuckets(runKernel(vpinKernel, { ...trades, ...params, sigma: 1 }), [0.5, 0.8413447460685429, 0.02275013194817921], 3);
+  it('a hand-worked stream with a given sigma (buy fractions Phi(0), Phi(1), Phi(-2))', async () => {
+    expectBuckets(await runKernel(vpinKernel, { ...trades, ...params, sigma: 1 }), [0.5, 0.8413447460685429, 0.02275013194817921], 3);
   });
-  it('the same with sigma estimated from the dp seen so far (none, sd(0, 1), sd(0, 1, -2))', () => {
+  it('the same with sigma estimated from the dp seen so far (none, sd(0, 1), sd(0, 1, -2))', async () => {
     // With one dp the fraction is 0.5; then Phi(1 / sqrt(0.5)) and Phi(-2 / sqrt(7/3)).
-    expectBuckets(runKernel(vpinKernel, { ...trades, ...params }), [0.5, 0.9213503964748574, 0.09521513191276205], 3);
+    expectBuckets(await runKernel(vpinKernel, { ...trades, ...params }), [0.5, 0.9213503964748574, 0.09521513191276205], 3);
   });
-  it('incremental keeps the last bar open until a later trade closes it', () => {
+  it('incremental keeps the last bar open until a later trade closes it', async () => {
     const state = createVpinState(2);
-    expectBuckets(runKernel(vpinIncrementalKernel, { ...trades, ...params, sigma: 1, state }), [0.5, 0.8413447460685429, 0], 2);
-    const next = runKernel(vpinIncrementalKernel, { time: Float64Array.of(250), price: Float64Array.of(99), volume: Float64Array.of(1), ...params, sigma: 1, state });
+    expectBuckets(await runKernel(vpinIncrementalKernel, { ...trades, ...params, sigma: 1, state }), [0.5, 0.8413447460685429, 0], 2);
+    const next = await runKernel(vpinIncrementalKernel, { time: Float64Array.of(250), price: Float64Array.of(99), volume: Float64Array.of(1), ...params, sigma: 1, state });
     expect(next.count).toBe(1);
     expectClose(next.buyVolume, [0.8413447460685429 + 3 * 0.02275013194817921], 1e-15);
   });
-  it('incremental over any chunking gives exactly the batch buckets of the bars closed so far', () => {
+  it('incremental over any chunking gives exactly the batch buckets of the bars closed so far', async () => {
     const trade = fc.record({ gap: fc.integer({ min: 0, max: 90 }), move: fc.integer({ min: -3, max: 3 }), volume: fc.integer({ min: 1, max: 50 }) });
     fc.assert(
       fc.property(
@@ -297,12 +297,12 @@ describe('VPIN', () => {
           const [vpin, buy]: number[][] = [[], []];
           for (let i = 1; i < bounds.length; i++) {
             const chunk = stream.slice(bounds[i - 1], bounds[i]);
-            const r = runKernel(vpinIncrementalKernel, { time: column(chunk, 'time'), price: column(chunk, 'price'), volume: column(chunk, 'volume'), ...p, state });
+            const r = runKernelSync(vpinIncrementalKernel, { time: column(chunk, 'time'), price: column(chunk, 'price'), volume: column(chunk, 'volume'), ...p, state });
             vpin.push(...r.vpin), buy.push(...r.buyVolume);
           }
           const lastBar = Math.floor(stream[stream.length - 1].time / 60);
           const closed = stream.filter((row) => Math.floor(row.time / 60) < lastBar);
-          const batch = runKernel(vpinKernel, { time: column(closed, 'time'), price: column(closed, 'price'), volume: column(closed, 'volume'), ...p });
+          const batch = runKernelSync(vpinKernel, { time: column(closed, 'time'), price: column(closed, 'price'), volume: column(closed, 'volume'), ...p });
           expect(vpin).toEqual(Array.from(batch.vpin));
           expect(buy).toEqual(Array.from(batch.buyVolume));
         },
@@ -341,25 +341,30 @@ describe('argument errors name the argument, what was expected and what was give
     [vpinKernel, { ...vp, sigma: -1 }, 'sigma', 'a finite number > 0', 'got -1'],
     [vpinIncrementalKernel, { ...vp, state: new Float64Array(3) }, 'state', 'createVpinState(buckets = 2)', 'length 3'],
   ];
-  it.each(cases.map((c) => [c[0].name, c[2], c]))('%s: %s', (_name, _arg, [kernel, input, argument, ...parts]) => {
-    expectArgumentError(kernel, input, argument, ...parts);
+  it.each(cases.map((c) => [c[0].name, c[2], c]))('%s: %s', async (_name, _arg, [kernel, input, argument, ...parts]) => {
+    await expectArgumentError(kernel, input, argument, ...parts);
   });
-  it('vpin.incremental: the state keeps its first call\'s parameters and times', () => {
+  it('vpin.incremental: the state keeps its first call\'s parameters and times', async () => {
     const state = createVpinState(2);
-    runKernel(vpinIncrementalKernel, { ...vp, state });
-    expectArgumentError(vpinIncrementalKernel, { ...vp, bucketVolume: 5, state }, 'bucketVolume', '4, as in the first call', 'got 5');
-    expectArgumentError(vpinIncrementalKernel, { ...vp, sigma: 1, state }, 'sigma', 'absent, as in the first call', 'got 1');
-    expectArgumentError(vpinIncrementalKernel, { ...vp, state }, 'time', 'nondecreasing across calls (>= 1', 'time[0] = 0');
+    await runKernel(vpinIncrementalKernel, { ...vp, state });
+    await expectArgumentError(vpinIncrementalKernel, { ...vp, bucketVolume: 5, state }, 'bucketVolume', '4, as in the first call', 'got 5');
+    await expectArgumentError(vpinIncrementalKernel, { ...vp, sigma: 1, state }, 'sigma', 'absent, as in the first call', 'got 1');
+    await expectArgumentError(vpinIncrementalKernel, { ...vp, state }, 'time', 'nondecreasing across calls (>= 1', 'time[0] = 0');
   });
 });
 
 describe('the built-in list', () => {
-  it('holds every kernel once; js and native are one function (vpin: js only); sample(size) is valid and about that size', () => {
-    expect(BUILTIN_KERNELS.map((k) => k.name)).toEqual(['matmul', 'mlp', 'var.historical', 'var.parametric', 'var.montecarlo', 'factors', 'vpin', 'vpin.incremental']);
+  it('holds every kernel once; js and native are one function (vpin: js only), so are webgpu and mlx where the device runs a core the kernel uses; sample(size) is valid and about that size', async () => {
+    expect(BUILTIN_KERNELS.map((k) => k.name)).toEqual(['matmul', 'mlp', 'var.historical', 'var.parametric', 'var.montecarlo', 'factors', 'vpin', 'vpin.incremental', 'model.onnx']);
+    const on = (backend: 'webgpu' | 'mlx') => BUILTIN_KERNELS.filter((k) => k[backend] !== undefined).map((k) => k.name);
+    expect(on('webgpu')).toEqual(['matmul', 'mlp', 'var.historical', 'var.parametric', 'var.montecarlo', 'factors']);
+    expect(on('mlx')).toEqual(['matmul', 'mlp', 'var.historical', 'var.parametric', 'var.montecarlo']);
+    expect(BUILTIN_KERNELS.filter((k) => k.onnx !== undefined).map((k) => k.name)).toEqual(['mlp', 'model.onnx']);
     for (const kernel of BUILTIN_KERNELS) {
+      if (kernel.name === 'model.onnx') continue; // runs a model file on onnx only
       expect(kernel.native).toBe(kernel.name.startsWith('vpin') ? undefined : kernel.js);
       const input = kernel.sample!(20_000);
-      runKernel(kernel, input);
+      await runKernel(kernel, input);
       const size = kernel.size!(input);
       expect(size, kernel.name).toBeGreaterThan(20_000 / 4);
       expect(size, kernel.name).toBeLessThan(20_000 * 4);

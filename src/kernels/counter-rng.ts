@@ -42,8 +42,12 @@ export function uniform24(word: number): number {
 /** Fills normals[0, n) with path `path`'s n standard normals (n rounded up to a pair internally). */
 export class ScenarioNormals {
   private readonly words = new Uint32Array(2);
+  private readonly seed: number;
 
-  constructor(private readonly seed: number) {}
+  /** The seed as the key's first word: ToUint32, as the native addon reads it. */
+  constructor(seed: number) {
+    this.seed = seed >>> 0;
+  }
 
   fill(path: number, normals: Float64Array, n: number): void {
     for (let pair = 0; 2 * pair < n; pair++) {

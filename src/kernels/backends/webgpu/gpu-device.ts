@@ -41,7 +41,8 @@ export class GpuDevice {
     private readonly dawn: DawnModule,
     /** Held for as long as the device: a collected GPU instance takes Dawn's down under its devices (an abort in a futex). */
     private readonly gpu: GPU,
-    private readonly adapter: GPUAdapter,
+    private adapter: GPUAdapter,
+    private readonly powerPreference: GPUPowerPreference,
     private readonly idleMs: number,
   ) {}
 
@@ -50,7 +51,7 @@ export class GpuDevice {
     const gpu = dawn.create([]);
     const adapter = await withTimeout(gpu.requestAdapter({ powerPreference }), WAIT_FOR_ADAPTER_MS, 'requestAdapter');
     if (adapter === null) throw new Error('no GPU adapter: Dawn found no Vulkan, Metal or D3D12 device (on Linux without a GPU, install a Vulkan driver such as Mesa lavapipe: mesa-vulkan-drivers >= 24)');
-    const gpuDevice = new GpuDevice(dawn, gpu, adapter, idleMs);
+    const gpuDevice = new GpuDevice(dawn, gpu, adapter, powerPreference, idleMs);
     await gpuDevice.acquire(); // proves a device can be made, as the probe must
     gpuDevice.release();
     return gpuDevice;
@@ -179,6 +180,12 @@ export class GpuDevice {
   }
 
   private async makeDevice(): Promise<GPUDevice> {
+    if (this.created > 0) {
+      // An adapter makes one device in its life ("consumed"): the next device needs a new one.
+      const adapter = await withTimeout(this.gpu.requestAdapter({ powerPreference: this.powerPreference }), WAIT_FOR_ADAPTER_MS, 'requestAdapter');
+      if (adapter === null) throw new Error('no GPU adapter any more: the device was lost or its driver went away');
+      this.adapter = adapter;
+    }
     const limits = this.adapter.limits;
     const device = await withTimeout(
       this.adapter.requestDevice({
