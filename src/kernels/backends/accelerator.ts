@@ -11,10 +11,12 @@ export type AcceleratorLoad =
   | { ok: false; reason: string };
 
 /**
- * Where the time of the backend's last core call went: moving data to and from the device (with
- * the f64 <-> f32 conversions) apart from running on it. The bench reads it after each call.
+ * Where the time of the backend's core calls since the last `profile()` went: moving data to and
+ * from the device (with the f64 <-> f32 conversions) apart from running on it. The bench reads it
+ * after each kernel call.
  */
 export interface AcceleratorProfile {
+  /** The last core called. */
   core: CoreName | undefined;
   uploadMs: number;
   computeMs: number;

@@ -35,7 +35,7 @@ export class GpuDevice {
   created = 0;
   /** Split each call into upload / compute / download with a queue fence between them (the bench). */
   profiling = false;
-  private last: AcceleratorProfile = emptyProfile();
+  private totals: AcceleratorProfile = emptyProfile();
 
   constructor(
     private readonly dawn: DawnModule,
@@ -67,8 +67,11 @@ export class GpuDevice {
     return this.adapter.limits;
   }
 
+  /** The time of the core calls since the last profile() (then counted afresh). */
   profile(): AcceleratorProfile {
-    return { ...this.last };
+    const totals = this.totals;
+    this.totals = emptyProfile();
+    return totals;
   }
 
   /**
@@ -140,7 +143,7 @@ export class GpuDevice {
       // Without profiling the pass and the copy go in one submission: their time is all "compute" here.
       if (this.profiling) profile.downloadMs = t1 - t0;
       else profile.computeMs += t1 - t0;
-      this.last = profile;
+      this.totals = { core, uploadMs: this.totals.uploadMs + profile.uploadMs, computeMs: this.totals.computeMs + profile.computeMs, downloadMs: this.totals.downloadMs + profile.downloadMs };
       return results;
     } finally {
       for (const [key, buffer] of held) {
