@@ -8,7 +8,7 @@ const run = promisify(execFile);
 // that is not there, as after a failed build or `rm -r native/build`): what a user then gets.
 const SCRIPT = `
 import { createSystem, sharedArray } from 'dualbus';
-const system = await createSystem({ logger: undefined, kernels: { calibrationFile: false } });
+const system = await createSystem({ logger: undefined, kernels: { calibrationFile: false, backends: ['js', 'native'] } });
 const a = sharedArray(Float64Array, 4); a.set([1, 2, 3, 4]);
 const out = {};
 out.backends = await system.kernels.backends();
