@@ -358,7 +358,7 @@ describe('the built-in list', () => {
     expect(BUILTIN_KERNELS.map((k) => k.name)).toEqual(['matmul', 'mlp', 'var.historical', 'var.parametric', 'var.montecarlo', 'factors', 'vpin', 'vpin.incremental', 'model.onnx']);
     const on = (backend: 'webgpu' | 'mlx') => BUILTIN_KERNELS.filter((k) => k[backend] !== undefined).map((k) => k.name);
     expect(on('webgpu')).toEqual(['matmul', 'mlp', 'var.historical', 'var.parametric', 'var.montecarlo', 'factors']);
-    expect(on('mlx')).toEqual(['matmul', 'mlp', 'var.historical', 'var.parametric', 'var.montecarlo']);
+    expect(on('mlx')).toEqual(['matmul', 'mlp', 'var.historical', 'var.parametric', 'var.montecarlo', 'factors']);
     expect(BUILTIN_KERNELS.filter((k) => k.onnx !== undefined).map((k) => k.name)).toEqual(['mlp', 'model.onnx']);
     for (const kernel of BUILTIN_KERNELS) {
       if (kernel.name === 'model.onnx') continue; // runs a model file on onnx only

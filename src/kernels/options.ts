@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { InvalidOption } from '../transport/errors.js';
 import type { AcceleratorOptions } from './backends/accelerator.js';
+import { checkOnnxOptions, type OnnxOptions } from './backends/onnx/providers.js';
 import { BACKEND_NAMES, type BackendName } from './define.js';
 
 /** `createSystem({ kernels })`: the heavy-kernel pool. */
@@ -61,7 +62,7 @@ export interface ResolvedKernelOptions {
 
 export interface ResolvedAcceleratorOptions {
   webgpu: { idleMs: number; powerPreference: 'low-power' | 'high-performance' };
-  onnx: { executionProvider: 'cpu' | 'cuda' | 'coreml' };
+  onnx: OnnxOptions;
   probeTimeoutMs: number;
 }
 
@@ -99,12 +100,17 @@ function resolveAcceleratorOptions(given: AcceleratorOptions | undefined): Resol
   if (given !== undefined && (typeof given !== 'object' || given === null)) throw new InvalidOption(name, 'an object { webgpu?, onnx?, probeTimeoutMs? }', given);
   knownKeys(name, given, ['webgpu', 'onnx', 'probeTimeoutMs']);
   knownKeys(`${name}.webgpu`, given?.webgpu, ['idleMs', 'powerPreference']);
-  knownKeys(`${name}.onnx`, given?.onnx, ['executionProvider']);
+  knownKeys(`${name}.onnx`, given?.onnx, ['executionProvider', 'coreml']);
+  knownKeys(`${name}.onnx.coreml`, given?.onnx?.coreml, ['computeUnits', 'modelFormat', 'requireStaticInputShapes']);
   const webgpu = { idleMs: 2000, powerPreference: 'high-performance' as const, ...given?.webgpu };
   integer(`${name}.webgpu.idleMs`, webgpu.idleMs, 0);
   if (!['low-power', 'high-performance'].includes(webgpu.powerPreference)) throw new InvalidOption(`${name}.webgpu.powerPreference`, "'low-power' or 'high-performance'", webgpu.powerPreference);
-  const onnx = { executionProvider: 'cpu' as const, ...given?.onnx };
-  if (!['cpu', 'cuda', 'coreml'].includes(onnx.executionProvider)) throw new InvalidOption(`${name}.onnx.executionProvider`, "one of 'cpu', 'cuda', 'coreml'", onnx.executionProvider);
+  const onnx: OnnxOptions = { executionProvider: 'cpu', ...given?.onnx };
+  try {
+    checkOnnxOptions(onnx);
+  } catch (err) {
+    throw new InvalidOption(`${name}.onnx`, (err as Error).message.replace(/^configureOnnx: /, ''), onnx);
+  }
   const probeTimeoutMs = given?.probeTimeoutMs ?? 30_000;
   integer(`${name}.probeTimeoutMs`, probeTimeoutMs, 1);
   return { webgpu, onnx, probeTimeoutMs };

@@ -1,4 +1,5 @@
 import type { BackendCores, CoreName, NumericCores } from '../cores.js';
+import type { OnnxOptions } from './onnx/providers.js';
 
 /**
  * What an accelerator backend module (webgpu/, mlx/, onnx/) gives the pool thread that opens it:
@@ -48,14 +49,8 @@ export interface AcceleratorOptions {
     /** Which adapter Dawn picks where there are several (default 'high-performance'). */
     powerPreference?: 'low-power' | 'high-performance';
   };
-  onnx?: {
-    /**
-     * ONNX Runtime's execution provider (default 'cpu'): 'cuda' (Linux x64 with CUDA 12 and
-     * cuDNN 9, after onnxruntime-node's own install script fetched its CUDA binaries), 'coreml'
-     * (macOS). One that cannot start falls back to 'cpu' with the reason logged.
-     */
-    executionProvider?: 'cpu' | 'cuda' | 'coreml';
-  };
+  /** ONNX Runtime's execution provider (default 'cpu') and CoreML's settings (see OnnxOptions). */
+  onnx?: OnnxOptions;
   /** How long the first probe of the accelerators may take before they count as unavailable (default 30000 ms). */
   probeTimeoutMs?: number;
 }

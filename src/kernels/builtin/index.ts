@@ -1,6 +1,7 @@
 import type { KernelDefinition } from '../define.js';
 import { factorsKernel } from './factors.js';
 import { matmulKernel } from './matmul.js';
+import { modelOnnxKernel } from './model-onnx.js';
 import { mlpKernel } from './mlp.js';
 import { varHistoricalKernel } from './var-historical.js';
 import { varMonteCarloKernel } from './var-montecarlo.js';
@@ -17,6 +18,7 @@ export const BUILTIN_KERNELS: readonly KernelDefinition[] = [
   factorsKernel,
   vpinKernel,
   vpinIncrementalKernel,
+  modelOnnxKernel,
 ];
 
 export { createVpinState, vpinStateLength } from './vpin.js';

@@ -2,6 +2,7 @@ import type { KernelContext } from '../define.js';
 import { defineCoreKernel } from './core-kernel.js';
 import { float64Array, oneOf, positiveInteger, requireObject } from './checks.js';
 import { atLeast, randomNormals } from './samples.js';
+import { mlpOnOnnx } from '../backends/onnx/mlp-kernel.js';
 
 export type Activation = 'relu' | 'sigmoid' | 'linear';
 
@@ -78,6 +79,7 @@ export const mlpKernel = defineCoreKernel<MlpInput, MlpOutput>({
   validate: validateMlp,
   run: mlp,
   uses: ['dense'],
+  onnx: mlpOnOnnx,
   size: mlpSize,
   sample(size) {
     // Two 32-wide layers: the work is about rows * 32 * 32 * 2.

@@ -1,4 +1,3 @@
-/// <reference types="@webgpu/types" />
 import type { AcceleratorProfile } from '../accelerator.js';
 import { emptyProfile } from '../accelerator.js';
 import type { CoreName } from '../../cores.js';
