@@ -6,12 +6,15 @@
  * - Threefry-2x32 with 20 rounds (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3",
  *   SC 2011; the generator of JAX and MLX), key (seed, 0), counter (path, pair): only 32-bit adds,
  *   rotations and xors, which every device has.
- * - Each 32-bit word gives a uniform ((w >>> 8) + 0.5) / 2^24 in (0, 1): 24 bits, exact in f32 and
- *   f64 alike, so a device that computes in f32 draws the same uniforms as the f64 reference.
+ * - Each 32-bit word gives a uniform ((w >>> 8) + 0.5) / 2^24 in (0, 1) from its top 24 bits: exact
+ *   in f64, and in f32 below 1/2 (above, the half needs a 25th bit: f32 devices round it, or take
+ *   log u as log1p(-(1 - u)), 1 - u being exact), so f32 devices draw the reference's uniforms to
+ *   within one rounding.
  * - Box-Muller: pair k of a path gives its normals 2k (r cos) and 2k + 1 (r sin).
  */
-const ROTATIONS = [13, 15, 26, 6, 17, 29, 16, 24];
-const PARITY = 0x1bd11bda;
+/** Threefry-2x32's rotation per round (mod 8) and the key schedule's parity constant (Random123). */
+export const ROTATIONS: readonly number[] = [13, 15, 26, 6, 17, 29, 16, 24];
+export const PARITY = 0x1bd11bda;
 
 /** Threefry-2x32-20 of counter (c0, c1) under key (k0, k1), into out[0], out[1]. */
 export function threefry2x32(k0: number, k1: number, c0: number, c1: number, out: Uint32Array): void {
