@@ -53,7 +53,7 @@ export async function open(cpu: NumericCores): Promise<AcceleratorLoad> {
     ok: true,
     cores: withCpuFallback(cpu, deviceCores),
     device: `mlx ${device}`,
-    profile: () => profiler.latest(),
+    profile: () => profiler.take(),
     close: async () => {
       closed = true;
       montecarlo.close();
