@@ -6,7 +6,7 @@
 // assets, matmul 2048 and 4096). Writes bench/results/accelerators.json.
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { createSystem, sharedArray } from 'dualbus';
+import { createSystem } from 'dualbus';
 import { configureAccelerators, openAccelerator, openBackend } from '../src/kernels/backends/registry.js';
 import { openedGpu } from '../src/kernels/backends/webgpu/backend.js';
 import { BUILTIN_KERNELS } from '../src/kernels/builtin/index.js';
@@ -15,21 +15,12 @@ import { execute } from '../src/kernels/thread-kernels.js';
 import type { AcceleratorName, BackendName } from '../src/kernels/define.js';
 import { round } from '../src/transport/ring/histogram.js';
 import { ownCpuMs } from './cpu.js';
+import { randomShared } from './shared.js';
 
 const full = process.argv.includes('--full');
 const defs = new Map(BUILTIN_KERNELS.map((k) => [k.name, k]));
 const options = resolveKernelOptions({ accelerators: { webgpu: { idleMs: 0 } } }).accelerators;
 configureAccelerators(options);
-
-function random(length: number, scale = 1, seed = 1): Float64Array {
-  const a = sharedArray(Float64Array, length);
-  let x = seed;
-  for (let i = 0; i < length; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    a[i] = (x / 4294967296 - 0.5) * scale;
-  }
-  return a;
-}
 
 interface Case {
   kernel: string;
@@ -40,20 +31,20 @@ interface Case {
 }
 
 function varInput(t: number, n: number, paths?: number): unknown {
-  return { returns: random(t * n, 0.02, 3), t, n, weights: random(n, 1, 4), confidence: [0.99], ...(paths === undefined ? {} : { paths, seed: 1 }) };
+  return { returns: randomShared(t * n, 0.02, 3), t, n, weights: randomShared(n, 1, 4), confidence: [0.99], ...(paths === undefined ? {} : { paths, seed: 1 }) };
 }
 
 function mlpInput(rows: number): unknown {
-  const layer = (inputs: number, outputs: number, seed: number, activation: string) => ({ w: random(inputs * outputs, 0.3, seed), b: random(outputs, 0.1, seed + 1), activation });
-  return { x: random(rows * 32, 1, 9), rows, layers: [layer(32, 64, 10, 'relu'), layer(64, 64, 12, 'relu'), layer(64, 1, 14, 'sigmoid')] };
+  const layer = (inputs: number, outputs: number, seed: number, activation: string) => ({ w: randomShared(inputs * outputs, 0.3, seed), b: randomShared(outputs, 0.1, seed + 1), activation });
+  return { x: randomShared(rows * 32, 1, 9), rows, layers: [layer(32, 64, 10, 'relu'), layer(64, 64, 12, 'relu'), layer(64, 1, 14, 'sigmoid')] };
 }
 
 const CASES: Case[] = [
-  ...[128, 256, 512, 1024, ...(full ? [2048, 4096] : [])].map((s) => ({ kernel: 'matmul', size: `${s}x${s}`, input: { a: random(s * s, 1, 1), b: random(s * s, 1, 2), m: s, k: s, n: s }, skipJs: s > 1024 })),
+  ...[128, 256, 512, 1024, ...(full ? [2048, 4096] : [])].map((s) => ({ kernel: 'matmul', size: `${s}x${s}`, input: { a: randomShared(s * s, 1, 1), b: randomShared(s * s, 1, 2), m: s, k: s, n: s }, skipJs: s > 1024 })),
   ...[1_000, 10_000, 100_000].map((rows) => ({ kernel: 'mlp', size: `${rows} rows 32-64-64-1`, input: mlpInput(rows) })),
   ...[[10_000, 10], [100_000, 50], ...(full ? [[1_000_000, 100]] : [])].map(([t, n]) => ({ kernel: 'var.historical', size: `${t!} x ${n!}`, input: varInput(t!, n!) })),
   ...[[10_000, 50], [100_000, 100], ...(full ? [[1_000_000, 500]] : [])].map(([paths, n]) => ({ kernel: 'var.montecarlo', size: `${paths!} paths x ${n!} assets`, input: varInput(2 * n!, n!, paths), skipJs: paths! > 100_000 })),
-  ...[[1_000, 20], [5_000, 50]].map(([t, n]) => ({ kernel: 'factors', size: `${t!} x ${n!}`, input: { x: random(t! * n!, 0.02, 5), t, n, windows: [5, 20, 60] } })),
+  ...[[1_000, 20], [5_000, 50]].map(([t, n]) => ({ kernel: 'factors', size: `${t!} x ${n!}`, input: { x: randomShared(t! * n!, 0.02, 5), t, n, windows: [5, 20, 60] } })),
 ];
 
 const ACCELERATORS: AcceleratorName[] = ['webgpu', 'mlx', 'onnx'];

@@ -12,22 +12,11 @@ import { jsCores } from '../src/kernels/cores-js.js';
 import { bytesCopied } from '../src/kernels/shared-arrays.js';
 import { round } from '../src/transport/ring/histogram.js';
 import { ownCpuMs } from './cpu.js';
-import { pct } from './shared.js';
+import { pct, randomShared } from './shared.js';
 
 const here = (p: string) => new URL(p, import.meta.url);
 const defs = new Map(BUILTIN_KERNELS.map((k) => [k.name, k]));
 const results: Record<string, unknown> = { machine: `${process.arch}, ${process.version}` };
-
-/** A deterministic pseudo-random shared Float64Array. */
-function randomShared(length: number, scale = 0.02, seed = 1): Float64Array {
-  const a = sharedArray(Float64Array, length);
-  let x = seed;
-  for (let i = 0; i < length; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    a[i] = (x / 4294967296 - 0.5) * scale;
-  }
-  return a;
-}
 
 /** The same input with every shared array copied to a plain one (what a piscina user would pass). */
 function unshared(v: unknown): unknown {

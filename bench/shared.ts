@@ -1,4 +1,4 @@
-import { defineRecord } from 'dualbus';
+import { defineRecord, sharedArray } from 'dualbus';
 
 /** The benchmark message, as a record and as an object of the same fields. */
 export const Ping = defineRecord({ ts: 'f64', px: 'f64', qty: 'f64', seq: 'u32' }, { name: 'bench-ping' });
@@ -40,4 +40,15 @@ export class Backoff {
   reset(): void {
     this.since = -1;
   }
+}
+
+/** A deterministic pseudo-random shared Float64Array, uniform in [-scale / 2, scale / 2) (an LCG: independent of the kernels' own generators). */
+export function randomShared(length: number, scale = 0.02, seed = 1): Float64Array {
+  const a = sharedArray(Float64Array, length);
+  let x = seed;
+  for (let i = 0; i < length; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    a[i] = (x / 4294967296 - 0.5) * scale;
+  }
+  return a;
 }

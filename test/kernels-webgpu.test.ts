@@ -115,6 +115,18 @@ describe('webgpu cores against the js reference (f32 on the device)', () => {
     }
   });
 
+  it('runs scenarios larger than the device\'s largest buffer in parts (portfolioPnl)', async (test) => {
+    const n = 64;
+    const t = Math.floor(openedGpu()!.maxBindingBytes / 4 / n) + 1000; // one binding would need more than the device allows
+    if (t * n * 8 > 2 ** 30) test.skip(); // a GPU with buffers past 128 MiB: the input would take over 1 GiB of f64 here
+    const x = data(t * n, 22), w = data(n, 23);
+    const want = new Float64Array(t), got = new Float64Array(t), scale = new Float64Array(t);
+    jsCores.portfolioPnl(x, w, t, n, want);
+    jsCores.portfolioPnl(abs(x), abs(w), t, n, scale);
+    await gpu.portfolioPnl(x, w, t, n, got);
+    expectWithin(got, want, n, scale, 'portfolioPnl in parts');
+  });
+
   it('reuses its device, pipelines and buffers while busy; destroys the device when idle and makes a new one at the next call', async () => {
     const device = openedGpu()!;
     const before = device.created;

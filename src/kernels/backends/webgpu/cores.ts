@@ -14,23 +14,31 @@ const NO_BIAS = new Float32Array(1);
  */
 export function webgpuCores(gpu: GpuDevice): Partial<BackendCores> {
   const dense = async (x: Float64Array, w: Float64Array, bias: Float64Array | undefined, m: number, k: number, n: number, activation: number, out: Float64Array): Promise<void> => {
-    const [result] = await gpu.run(
-      bias === undefined ? 'matmul' : 'dense',
-      DENSE,
-      [{ data: f32(x, m * k) }, { data: f32(w, k * n) }, { data: bias === undefined ? NO_BIAS : f32(bias, n) }, { bytes: m * n * F32 }],
-      new Uint32Array([m, k, n, activation, bias === undefined ? 0 : 1]),
-      [Math.ceil(n / 64), Math.ceil(m / 64), 1],
-      [3],
-    );
-    out.set(result!.subarray(0, m * n));
+    const wUp = f32(w, k * n);
+    const biasUp = bias === undefined ? NO_BIAS : f32(bias, n);
+    // Rows of x (and out) in chunks that fit a binding and a dispatch (65535 workgroups of 64 rows).
+    for (const [from, rows] of rowChunks(gpu, m, Math.max(k, n) * F32, 65535 * 64)) {
+      const [result] = await gpu.run(
+        bias === undefined ? 'matmul' : 'dense',
+        DENSE,
+        [{ data: f32(x.subarray(from * k, (from + rows) * k), rows * k) }, { data: wUp }, { data: biasUp }, { bytes: rows * n * F32 }],
+        new Uint32Array([rows, k, n, activation, bias === undefined ? 0 : 1]),
+        [Math.ceil(n / 64), Math.ceil(rows / 64), 1],
+        [3],
+      );
+      out.set(result!.subarray(0, rows * n), from * n);
+    }
   };
   return {
     matmul: (a, b, m, k, n, out) => dense(a, b, undefined, m, k, n, 0, out),
     dense: (x, w, bias, rows, inputs, outputs, activation, out) => dense(x, w, bias, rows, inputs, outputs, activation, out),
 
     async portfolioPnl(returns, weights, t, n, out) {
-      const [result] = await gpu.run('portfolioPnl', PORTFOLIO_PNL, [{ data: f32(returns, t * n) }, { data: f32(weights, n) }, { bytes: t * F32 }], new Uint32Array([t, n]), gridFor(t), [2]);
-      out.set(result!.subarray(0, t));
+      const weightsUp = f32(weights, n);
+      for (const [from, rows] of rowChunks(gpu, t, n * F32, Infinity)) {
+        const [result] = await gpu.run('portfolioPnl', PORTFOLIO_PNL, [{ data: f32(returns.subarray(from * n, (from + rows) * n), rows * n) }, { data: weightsUp }, { bytes: rows * F32 }], new Uint32Array([rows, n]), gridFor(rows), [2]);
+        out.set(result!.subarray(0, rows), from);
+      }
     },
 
     async montecarloPnl(chol, mean, weights, n, paths, seed, out) {
@@ -61,6 +69,18 @@ export function webgpuCores(gpu: GpuDevice): Partial<BackendCores> {
       outStd.fill(NaN, 0, first);
     },
   };
+}
+
+/**
+ * [first row, rows] chunks of `total` rows of `bytesPerRow` each, as many rows per chunk as fit the
+ * device's largest binding (and `maxRows`): a matrix larger than the device's buffers runs in parts.
+ * A single row that does not fit is left to run (and be refused with the sizes named).
+ */
+function rowChunks(gpu: GpuDevice, total: number, bytesPerRow: number, maxRows: number): Array<[number, number]> {
+  const perChunk = Math.max(1, Math.min(maxRows, Math.floor(gpu.maxBindingBytes / bytesPerRow)));
+  const chunks: Array<[number, number]> = [];
+  for (let from = 0; from < total; from += perChunk) chunks.push([from, Math.min(perChunk, total - from)]);
+  return chunks;
 }
 
 /** The first `length` elements as f32 (a copy: the device takes f32 only). */

@@ -62,8 +62,9 @@ export class GpuDevice {
     return `webgpu: ${name}${info.architecture ? ` (${info.architecture})` : ''}${info.vendor ? `, vendor ${info.vendor}` : ''}`;
   }
 
-  get limits(): GPUSupportedLimits {
-    return this.adapter.limits;
+  /** The largest array one binding can hold on this device, in bytes. */
+  get maxBindingBytes(): number {
+    return Math.min(this.adapter.limits.maxStorageBufferBindingSize, this.adapter.limits.maxBufferSize);
   }
 
   /** The time of the core calls since the last profile() (then counted afresh). */
@@ -233,7 +234,7 @@ export class GpuDevice {
   }
 
   private checkSize(core: CoreName, bytes: number): void {
-    const max = Math.min(this.adapter.limits.maxStorageBufferBindingSize, this.adapter.limits.maxBufferSize);
+    const max = this.maxBindingBytes;
     if (bytes > max) throw new RangeError(`webgpu ${core}: an array of ${bytes} bytes does not fit the device's largest buffer (${max} bytes); run it on another backend or split it`);
   }
 }
