@@ -96,12 +96,19 @@ async function timeCase(c: Case, backend: BackendName): Promise<Row | undefined>
 }
 
 const rows: Row[] = [];
+const refused: Array<{ kernel: string; size: string; backend: BackendName; error: string }> = [];
 for (const c of CASES) {
   const caseRows: Row[] = [];
   for (const backend of available) {
     if (backend === 'js' && c.skipJs) continue;
-    const row = await timeCase(c, backend);
-    if (row !== undefined) caseRows.push(row);
+    try {
+      const row = await timeCase(c, backend);
+      if (row !== undefined) caseRows.push(row);
+    } catch (err) {
+      // A backend that refuses a size (a device's buffer limit) is a figure too, not the end of the run.
+      console.log(`${c.kernel.padEnd(15)} ${c.size.padEnd(26)} ${backend.padEnd(7)} refused: ${(err as Error).message}`);
+      refused.push({ kernel: c.kernel, size: c.size, backend, error: (err as Error).message });
+    }
   }
   const native = caseRows.find((r) => r.backend === 'native');
   for (const r of caseRows) if (native !== undefined) r.vsNative = round(native.p50Ms / r.p50Ms, 2);
@@ -154,6 +161,6 @@ if (gpu !== undefined) {
 
 writeFileSync(
   new URL('../../bench/results/accelerators.json', import.meta.url),
-  JSON.stringify({ date: new Date().toISOString(), machine: `${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, ${process.arch}, ${process.version}`, full, devices, poolBackends, rows, crossovers, autoPicks, idleCpu }, null, 2) + '\n',
+  JSON.stringify({ date: new Date().toISOString(), machine: `${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, ${process.arch}, ${process.version}`, full, devices, poolBackends, rows, refused, crossovers, autoPicks, idleCpu }, null, 2) + '\n',
 );
 console.log('\nwrote bench/results/accelerators.json');

@@ -47,16 +47,6 @@ export function openAccelerator(name: AcceleratorName): Promise<AcceleratorLoad>
   return loading;
 }
 
-/** Closes the accelerators this thread opened (devices destroyed, sessions released). */
-export async function closeAccelerators(): Promise<void> {
-  const open = [...accelerators.values()];
-  accelerators.clear();
-  for (const loading of open) {
-    const load = await loading;
-    if (load.ok) await load.close();
-  }
-}
-
 /** What each accelerator module exports. */
 interface AcceleratorModule {
   open(cpu: NumericCores, options: ResolvedAcceleratorOptions | undefined): Promise<AcceleratorLoad>;
