@@ -47,6 +47,16 @@ export function openAccelerator(name: AcceleratorName): Promise<AcceleratorLoad>
   return loading;
 }
 
+/** Closes the accelerators this thread opened (devices destroyed, sessions released); the next use opens them again. */
+export async function closeAccelerators(): Promise<void> {
+  const open = [...accelerators.values()];
+  accelerators.clear();
+  for (const loading of open) {
+    const load = await loading;
+    if (load.ok) await load.close();
+  }
+}
+
 /** What each accelerator module exports. */
 interface AcceleratorModule {
   open(cpu: NumericCores, options: ResolvedAcceleratorOptions | undefined): Promise<AcceleratorLoad>;
