@@ -32,6 +32,9 @@ export class GpuDevice {
   private inFlight = 0;
   /** Devices made so far (1 + the times it was destroyed when idle and made again): the tests read it. */
   created = 0;
+  /** Shader pipelines compiled and buffers allocated on the device(s) so far: reuse shows as neither growing. */
+  pipelinesCompiled = 0;
+  buffersAllocated = 0;
   /** Split each call into upload / compute / download with a queue fence between them (the bench). */
   profiling = false;
   private totals: AcceleratorProfile = emptyProfile();
@@ -86,7 +89,11 @@ export class GpuDevice {
     const take = (usage: number, bytes: number): GPUBuffer => {
       const size = sizeClass(bytes);
       const key = `${usage}:${size}`;
-      const buffer = this.free.get(key)?.pop() ?? device.createBuffer({ size, usage });
+      let buffer = this.free.get(key)?.pop();
+      if (buffer === undefined) {
+        buffer = device.createBuffer({ size, usage });
+        this.buffersAllocated++;
+      }
       held.push([key, buffer]);
       return buffer;
     };
@@ -229,6 +236,7 @@ export class GpuDevice {
     if (pipeline === undefined) {
       pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: shader }), entryPoint: 'main' } });
       this.pipelines.set(shader, pipeline);
+      this.pipelinesCompiled++;
     }
     return pipeline;
   }
