@@ -45,6 +45,8 @@ export { sharedArray, toShared, isShared } from './kernels/shared-arrays.js';
 export type { NumericArray, NumericArrayConstructor } from './kernels/shared-arrays.js';
 export { KERNEL_DEFAULTS } from './kernels/options.js';
 export type { KernelPoolOptions } from './kernels/options.js';
+export type { AcceleratorOptions, AcceleratorProfile } from './kernels/backends/accelerator.js';
+export type { OnnxOptions, CoreMlOptions } from './kernels/backends/onnx/providers.js';
 export type { KernelRunOptions, KernelInfo, BackendInfo } from './kernels/pool.js';
 export type { KernelStats, KernelCallStats } from './kernels/kernel-stats.js';
 export type { CalibrationPoint } from './kernels/calibration.js';

@@ -170,7 +170,8 @@ export class System extends EventEmitter {
 
   /**
    * The heavy-kernel pool: `run(kernel, input, { backend, timeoutMs, signal, out })`, `list()`,
-   * `backends()`, `register(module)`. Actors reach the same pool as `ctx.kernels`.
+   * `backends()` (async: it probes the accelerators once), `register(module)`. Actors reach the
+   * same pool as `ctx.kernels`.
    */
   get kernels(): Kernels {
     return this.pool;
