@@ -41,6 +41,14 @@ function expectWithin(got: Float64Array, want: Float64Array, terms: number, scal
 
 const abs = (a: Float64Array): Float64Array => a.map(Math.abs);
 
+async function expectPortfolioPnl(x: Float64Array, w: Float64Array, t: number, n: number, what: string): Promise<void> {
+  const want = new Float64Array(t), got = new Float64Array(t), scale = new Float64Array(t);
+  jsCores.portfolioPnl(x, w, t, n, want);
+  jsCores.portfolioPnl(abs(x), abs(w), t, n, scale);
+  await gpu.portfolioPnl(x, w, t, n, got);
+  expectWithin(got, want, n, scale, what);
+}
+
 let load: AcceleratorLoad;
 let gpu: BackendCores;
 
@@ -74,12 +82,8 @@ describe('webgpu cores against the js reference (f32 on the device)', () => {
 
   it('portfolioPnl, covariance and rolling moments', async () => {
     const t = 500, n = 7;
-    const x = data(t * n, 11), w = data(n, 12);
-    const want = new Float64Array(t), got = new Float64Array(t), scale = new Float64Array(t);
-    jsCores.portfolioPnl(x, w, t, n, want);
-    jsCores.portfolioPnl(abs(x), abs(w), t, n, scale);
-    await gpu.portfolioPnl(x, w, t, n, got);
-    expectWithin(got, want, n, scale, 'portfolioPnl');
+    const x = data(t * n, 11);
+    await expectPortfolioPnl(x, data(n, 12), t, n, 'portfolioPnl');
 
     const cw = new Float64Array(n * n), cg = new Float64Array(n * n);
     jsCores.covariance(x, t, n, 100, 250, cw);
@@ -118,12 +122,7 @@ describe('webgpu cores against the js reference (f32 on the device)', () => {
     const n = 64;
     const t = Math.floor(openedGpu()!.maxBindingBytes / 4 / n) + 1000; // one binding would need more than the device allows
     if (t * n * 8 > 2 ** 30) test.skip(); // a GPU with buffers past 128 MiB: the input would take over 1 GiB of f64 here
-    const x = data(t * n, 22), w = data(n, 23);
-    const want = new Float64Array(t), got = new Float64Array(t), scale = new Float64Array(t);
-    jsCores.portfolioPnl(x, w, t, n, want);
-    jsCores.portfolioPnl(abs(x), abs(w), t, n, scale);
-    await gpu.portfolioPnl(x, w, t, n, got);
-    expectWithin(got, want, n, scale, 'portfolioPnl in parts');
+    await expectPortfolioPnl(data(t * n, 22), data(n, 23), t, n, 'portfolioPnl in parts');
   });
 
   it('reuses its device, pipelines and buffers while busy; destroys the device when idle and makes a new one at the next call', async () => {
