@@ -39,6 +39,13 @@ module.exports = {
       to: { path: '(^|/)src/(runtime|actors)/' },
     },
     {
+      name: 'cache-stands-alone',
+      comment: 'cache/ (shared memory both sides map) imports neither runtime/ nor actors/',
+      severity: 'error',
+      from: { path: '(^|/)src/cache/' },
+      to: { path: '(^|/)src/(runtime|actors)/' },
+    },
+    {
       name: 'worker-entries-by-url',
       comment: 'a worker entry (worker-main, bridge-main) is started by URL, never imported: importing it would run it',
       severity: 'error',

@@ -1,6 +1,7 @@
+import { DEFAULT_CACHE } from '../cache/options.js';
 import { frameTopic } from '../transport/codec/frame.js';
 import type { RecordFields, RecordType, RecordValues } from '../transport/codec/records.js';
-import type { ActorContext, ActorKernels, AskOptions, PipeOutcome, ReplyHandle } from '../transport/contract.js';
+import type { ActorCache, ActorContext, ActorKernels, AskOptions, PipeOutcome, ReplyHandle } from '../transport/contract.js';
 import type { Endpoint } from '../transport/endpoint/endpoint.js';
 import { DualbusError, NoReply } from '../transport/errors.js';
 import { Kind, timeoutOption } from '../transport/protocol.js';
@@ -22,7 +23,12 @@ export class ActorContextImpl<Reply = unknown> implements ActorContext<Reply> {
     readonly kernels: ActorKernels,
     /** Queues a message for this actor in its own thread (pipeToSelf). */
     private readonly deliverLocal: (msg: unknown) => void,
+    private readonly caches: (name: string) => ActorCache,
   ) {}
+
+  cache(name = DEFAULT_CACHE): ActorCache {
+    return this.caches(name);
+  }
 
   get self(): string {
     return this.endpoint.name;

@@ -14,6 +14,7 @@ import {
   type WorkerBoot,
 } from '../transport/protocol.js';
 import type { KernelPool } from '../kernels/pool.js';
+import type { CacheRegistry } from '../cache/registry.js';
 import type { ExitCause } from '../../supervisors/supervisor-machine.js';
 import { takeHeadRecord, type TakenRecord } from './dead-letters.js';
 import type { ResolvedSpawnOptions, ResolvedSupervision } from './options.js';
@@ -49,6 +50,8 @@ export interface CellEnv {
   onStandbyFailed(cell: ActorCell, error: SerializedError): void;
   /** The system's kernel pool, which the actor's `ctx.kernels` calls run in. */
   kernels: KernelPool;
+  /** The host's caches, which the actor's `ctx.cache()` maps. */
+  caches: CacheRegistry;
 }
 
 export type CellState = 'down' | 'starting' | 'running' | 'stopping';
@@ -72,6 +75,8 @@ export class ActorCell {
   private link: WorkerLink | undefined;
   /** The kernel calls the running worker made that are not answered yet. */
   private kernelCalls: KernelCalls | undefined;
+  /** The worker's slot in the caches (memo owners, stats rows), while it runs. */
+  private cacheParticipant: number | undefined;
   private exited: Promise<number> = Promise.resolve(0);
   private standby: Worker | undefined;
   private standbyLoaded = false;
@@ -123,8 +128,13 @@ export class ActorCell {
     this.link = new WorkerLink(worker, this.mailbox.doorbell);
     this.kernelCalls = new KernelCalls(this.env.kernels, this.link, this.mailbox.doorbell.i32);
     this.exited = new Promise((resolve) => worker.once('exit', resolve));
+    const [cacheParticipant, cacheGeneration] = this.env.caches.enter();
+    this.cacheParticipant = cacheParticipant;
     const attach: AttachMessage = {
       type: 'attach',
+      caches: this.env.caches.list(),
+      cacheParticipant,
+      cacheGeneration,
       self: this.entry,
       peers: this.env.peers(),
       subscriptions: this.env.subscriptions(),
@@ -331,6 +341,8 @@ export class ActorCell {
   }
 
   private gone(): void {
+    if (this.cacheParticipant !== undefined) this.env.caches.leave(this.cacheParticipant); // its memos are handed over
+    this.cacheParticipant = undefined;
     this.worker = undefined;
     this.state = 'down';
     this.link?.close();

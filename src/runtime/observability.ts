@@ -1,3 +1,5 @@
+import type { CacheRegistry } from '../cache/registry.js';
+import type { CacheStats } from '../cache/shared-cache.js';
 import type { KernelPool } from '../kernels/pool.js';
 import { createServer, type Server } from 'node:net';
 import type { Logger } from 'pino';
@@ -25,6 +27,8 @@ export interface SystemStats {
   bus?: BridgeCounters & { remoteActors: number; mailboxDepth: number };
   /** The kernel pool: threads, queue, and per kernel and backend calls, queue wait, run time, bytes copied, errors. */
   kernels: ReturnType<KernelPool['stats']>;
+  /** Per cache: hits, misses, hit rate, evictions, expirations, entries, bytes. */
+  caches: Record<string, CacheStats>;
 }
 
 export interface ActorEvent {
@@ -43,6 +47,7 @@ export interface ObservabilityDeps {
   supervision: Supervision;
   statsLogIntervalMs: number;
   kernels: KernelPool;
+  caches: CacheRegistry;
   /** An actor event was logged; the system emits it. */
   emit(e: ActorEvent): void;
 }
@@ -100,6 +105,7 @@ export class Observability {
       host: { received: h.received, sent: h.sent, asksSent: h.asksSent, repliesReceived: h.repliesReceived, mailboxDepth: h.mailboxDepth, overflows: h.overflows, pendingAsks: host.pendingAsks() },
       ...(bus !== undefined ? { bus: { ...bus.counters, remoteActors: directory.remoteActors.length, mailboxDepth: bus.mailbox.messages.depth() } } : {}),
       kernels: this.deps.kernels.stats(),
+      caches: this.deps.caches.stats(),
     };
   }
 

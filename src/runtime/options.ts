@@ -6,6 +6,7 @@ import type { BackoffOptions, RestartType } from '../../supervisors/spec.js';
 import type { Logger } from 'pino';
 import type { BusOptions } from '../transport/redis/config.js';
 import { resolveKernelOptions, type KernelPoolOptions, type ResolvedKernelOptions } from '../kernels/options.js';
+import { resolveCacheOptions, type CacheOptions, type ResolvedCacheOptions } from '../cache/options.js';
 
 export interface SystemOptions {
   /** Names this system in logs and stats. */
@@ -36,6 +37,11 @@ export interface SystemOptions {
   bus?: BusOptions;
   /** The heavy-kernel pool (`system.kernels`, `ctx.kernels`): threads, queue, backends, user kernel modules. */
   kernels?: KernelPoolOptions;
+  /**
+   * The host's caches (`system.cache(name)`, `ctx.cache(name)`), each in shared memory with its own
+   * budget; `default` exists without configuration (16 MiB).
+   */
+  caches?: Record<string, CacheOptions>;
 }
 
 export interface SpawnOptions {
@@ -109,12 +115,12 @@ export const SUPERVISION_DEFAULTS = Object.freeze({
   snapshotIntervalMs: 100,
 });
 
-export type ResolvedSystemOptions = Required<Omit<SystemOptions, 'logger' | 'bus' | 'kernels'>> & { logger?: Logger; bus?: BusOptions; kernels: ResolvedKernelOptions };
+export type ResolvedSystemOptions = Required<Omit<SystemOptions, 'logger' | 'bus' | 'kernels' | 'caches'>> & { logger?: Logger; bus?: BusOptions; kernels: ResolvedKernelOptions; caches: Record<string, ResolvedCacheOptions> };
 export type ResolvedSpawnOptions = Required<Omit<SpawnOptions, 'resourceLimits'>> & Pick<SpawnOptions, 'resourceLimits'>;
 /** What the runtime's mechanism needs (the policy half goes to the supervisor machine). */
 export type ResolvedSupervision = typeof SUPERVISION_DEFAULTS & { shutdownTimeoutMs: number; onError: ErrorDirectiveName };
 
-const SYSTEM_KEYS = new Set(['name', 'askTimeoutMs', 'compressAbove', 'latencySampleEvery', 'hostWait', 'hostSpinMicros', 'stopTimeoutMs', 'logger', 'staleClaimMs', 'statsLogIntervalMs', 'logFormat', 'bus', 'kernels']);
+const SYSTEM_KEYS = new Set(['name', 'askTimeoutMs', 'compressAbove', 'latencySampleEvery', 'hostWait', 'hostSpinMicros', 'stopTimeoutMs', 'logger', 'staleClaimMs', 'statsLogIntervalMs', 'logFormat', 'bus', 'kernels', 'caches']);
 const SPAWN_KEYS = new Set(['wait', 'mailboxBytes', 'repliesBytes', 'onFull', 'spinMicros', 'parkTimeoutMs', 'resourceLimits']);
 const SUPERVISION_KEYS = new Set(['restart', 'onError', 'maxDeliveries', 'backoff', 'hangTimeoutMs', 'shutdownTimeoutMs', 'startTimeoutMs', 'standby', 'snapshotIntervalMs']);
 
@@ -131,6 +137,7 @@ export function resolveSystemOptions(given: SystemOptions | undefined): Resolved
   nonNegative('statsLogIntervalMs', o.statsLogIntervalMs);
   oneOf('logFormat', o.logFormat, ['json', 'pretty']);
   o.kernels = resolveKernelOptions(given?.kernels);
+  o.caches = resolveCacheOptions(given?.caches);
   return o;
 }
 

@@ -11,6 +11,9 @@ import { patternProblem } from '../transport/topic.js';
 import type { SupervisorSpec } from '../../supervisors/spec.js';
 import type { CellEnv, CellExit } from './actor-cell.js';
 import { KernelPool } from '../kernels/pool.js';
+import { DEFAULT_CACHE } from '../cache/options.js';
+import { CacheRegistry } from '../cache/registry.js';
+import type { SharedCache } from '../cache/shared-cache.js';
 import { ActorRef } from './actor-ref.js';
 import { BusLink } from './bus-link.js';
 import { DeadLetters, type DeadLetter } from './dead-letters.js';
@@ -80,6 +83,7 @@ export class System extends EventEmitter {
   private readonly observability: Observability;
   private readonly dead: DeadLetters;
   private readonly pool: KernelPool;
+  private readonly caches: CacheRegistry;
   private closed = false;
   private shutdownDone: Promise<void> | undefined;
 
@@ -91,6 +95,7 @@ export class System extends EventEmitter {
     this.logger = options.logger ?? defaultLogger(options.logFormat);
     const log = new LifecycleLog(this.logger, this.name);
     this.pool = new KernelPool(options.kernels, entries.kernel);
+    this.caches = new CacheRegistry(options.caches);
     const mailbox = Mailbox.create(HOST_MAILBOX_BYTES, HOST_REPLIES_BYTES);
     mailbox.setState(ActorState.Running);
     this.endpoint = new Endpoint({
@@ -123,6 +128,7 @@ export class System extends EventEmitter {
       supervision: this.supervision,
       statsLogIntervalMs: options.statsLogIntervalMs,
       kernels: this.pool,
+      caches: this.caches,
       emit: (e) => this.emit('actor-error', e),
     });
     this.dead = new DeadLetters(this.endpoint, log, (letter) => this.emit('dead-letter', letter));
@@ -175,6 +181,15 @@ export class System extends EventEmitter {
    */
   get kernels(): Kernels {
     return this.pool;
+  }
+
+  /**
+   * A cache of this host (`'default'` when no name is given): shared memory that every actor of the
+   * host reads in place through `ctx.cache(name)`. It belongs to the host, like the mailboxes, and
+   * outlives any actor's restart.
+   */
+  cache(name = DEFAULT_CACHE): SharedCache {
+    return this.caches.cache(name);
   }
 
   /** Names of the actors, in start order. */
@@ -288,6 +303,7 @@ export class System extends EventEmitter {
     await this.directory.bus?.stopReceiving();
     await this.supervision.shutdown();
     await this.pool.close(); // after the actors: a stopping actor may still run kernels
+    this.caches.close();
     await this.directory.bus?.stop();
     await this.inbox.stop();
     this.logger.info({ system: this.name, event: 'shutdown', ...(this.failure ? { reason: serializeError(this.failure) } : {}) }, `system ${this.name} shut down`);
@@ -319,6 +335,7 @@ export class System extends EventEmitter {
         this.supervision.cellExited(cell, exit);
       },
       kernels: this.pool,
+      caches: this.caches,
       onStandbyFailed: (cell, error) =>
         this.logger.warn({ system: this.name, actor: cell.name, path: cell.path, event: 'standby-failed', reason: error }, `${cell.path}: standby worker died: ${error.message}`),
     };

@@ -43,6 +43,38 @@ export interface ReplyHandle<Reply = unknown> {
   fail(error: unknown): void;
 }
 
+/** A key of a cache: a string, or bytes. */
+export type CacheKey = string | Uint8Array;
+
+/** Per cache figures (`cache.stats()`, `system.stats().caches`). */
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  /** hits / (hits + misses), 0 before any read. */
+  hitRate: number;
+  evictions: number;
+  expirations: number;
+  entries: number;
+  /** Bytes of the arena blocks in use (keys and values, rounded up to their size class). */
+  bytes: number;
+  maxBytes: number;
+  maxEntries: number;
+}
+
+/** One of the host's caches as the host and its actors use it (cache/shared-cache.ts). */
+export interface ActorCache {
+  readonly name: string;
+  /** The value for `key`, or undefined (absent, expired). */
+  get<T = unknown>(key: CacheKey): T | undefined;
+  has(key: CacheKey): boolean;
+  /** Stores a msgpack value, a typed array (kept as its bytes) or a record; `ttlMs` overrides the cache's. */
+  set(key: CacheKey, value: unknown, options?: { ttlMs?: number }): void;
+  delete(key: CacheKey): boolean;
+  /** The cached value, or compute() once across every thread of the host asking at the same time. */
+  memo<T>(key: CacheKey, compute: () => T | Promise<T>, options?: { ttlMs?: number }): Promise<T>;
+  stats(): CacheStats;
+}
+
 /** What an actor's handlers use to talk to the rest of the system. */
 export interface ActorContext<Reply = unknown> {
   /** This actor's name. */
@@ -82,6 +114,11 @@ export interface ActorContext<Reply = unknown> {
   pipeToSelf<T>(promise: Promise<T>, toMessage: (outcome: PipeOutcome<T>) => unknown): void;
   /** The system's heavy-kernel pool. */
   readonly kernels: ActorKernels;
+  /**
+   * A cache of the host (`'default'` when no name is given), in shared memory: the same entries the
+   * host and every other actor of the host see, read in this thread without a message.
+   */
+  cache(name?: string): ActorCache;
   /** Delivers to every subscriber whose pattern matches; false if any subscriber's mailbox was full. */
   publish(topic: string, msg: unknown): boolean;
   publishRecord<F extends RecordFields>(topic: string, type: RecordType<F>, values: RecordValues<F>): boolean;

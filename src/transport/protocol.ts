@@ -76,6 +76,15 @@ export interface WorkerBoot {
   snapshotIntervalMs: number;
 }
 
+/** What a thread needs to map one of the host's caches (cache/layout.ts draws the buffer). */
+export interface CacheHandle {
+  name: string;
+  buffer: SharedArrayBuffer;
+  geometry: { maxEntries: number; slots: number; maxBytes: number; indexSize: number; sketchWidth: number; arenaBytes: number };
+  /** Default TTL of an entry set without one (0: none). */
+  ttlMs: number;
+}
+
 /** The first message to a worker: the mailbox it consumes, its peers, and what to restore. */
 export interface AttachMessage {
   type: 'attach';
@@ -92,6 +101,10 @@ export interface AttachMessage {
   controlCount: number;
   /** Actors on other hosts, reached through the bridge. */
   remote: string[];
+  /** The host's caches (shared memory the worker maps for `ctx.cache()`), and the worker's slot in them. */
+  caches: CacheHandle[];
+  cacheParticipant: number;
+  cacheGeneration: number;
 }
 
 /** Host -> worker control messages. Each one bumps the mailbox CONTROL word. */

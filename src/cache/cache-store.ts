@@ -1,0 +1,665 @@
+import {
+  COMPUTING,
+  EMPTY,
+  ENTRY_WORDS,
+  E_BLOCK,
+  E_CLASS,
+  E_HASH,
+  E_KEY_BYTES,
+  E_KIND,
+  E_NEXT,
+  E_OWNER,
+  E_PREV,
+  E_REGION,
+  E_SEQ,
+  E_SLOT,
+  E_STATE,
+  E_VALUE_BYTES,
+  E_WAKE,
+  FAILED,
+  FREE,
+  H_ARENA_TOP,
+  H_BYTES,
+  H_DELETES,
+  H_DRAINED,
+  H_ENTRIES,
+  H_EVICTIONS,
+  H_EXPIRATIONS,
+  H_FREE_BLOCKS,
+  H_FREE_ENTRY,
+  H_LIST_HEAD,
+  H_LIST_TAIL,
+  H_LOCK,
+  H_PROTECTED_BYTES,
+  H_READ_CURSOR,
+  H_SETS,
+  H_SWEEP,
+  H_TOMBSTONES,
+  H_WINDOW_BYTES,
+  H_WINDOW_COUNT,
+  H_PROTECTED_COUNT,
+  HEADER_WORDS,
+  LIVE,
+  MAX_PARTICIPANTS,
+  MIN_BLOCK,
+  NONE,
+  PROBATION,
+  PROTECTED,
+  READ_BUFFER,
+  SIZE_CLASSES,
+  TOMBSTONE,
+  WINDOW,
+  regionsOf,
+  type CacheGeometry,
+} from './layout.js';
+import { lock, unlock } from './lock.js';
+import { FrequencySketch } from './sketch.js';
+
+/** What a lock-free read found: the value's bytes (a copy) and how they are encoded, or the memo state. */
+export type Found =
+  | { state: typeof LIVE | typeof FAILED; kind: number; bytes: Uint8Array; expiresAt: number }
+  | { state: typeof COMPUTING; id: number; owner: number; wake: number };
+
+/** The share of the byte budget the window (admission-free recency region) gets, and of the main region the protected segment. */
+const WINDOW_SHARE = 0.01;
+const PROTECTED_SHARE = 0.8;
+const READ_RETRIES = 4;
+const SWEEP_PER_WRITE = 4;
+
+/**
+ * One cache's table, arena and eviction policy over its SharedArrayBuffer, as any thread of the host
+ * sees it (layout.ts draws the buffer). Reads are lock-free (sequence words); every change holds the
+ * lock, drains the hits readers recorded, and keeps the budgets by W-TinyLFU: new entries enter a
+ * small LRU window; leaving it, an entry is admitted to the main region only if the sketch has seen
+ * it more often than the main region's next victim; main is a segmented LRU (probation, protected).
+ */
+export class CacheStore {
+  readonly header: Int32Array;
+  private readonly stats: Float64Array;
+  readonly alive: Int32Array;
+  private readonly index: Int32Array;
+  readonly entries: Int32Array;
+  private readonly expires: Float64Array;
+  private readonly readBuffer: Int32Array;
+  private readonly arena: Uint8Array;
+  private readonly arenaWords: Int32Array;
+  private readonly sketch: FrequencySketch;
+  private readonly indexMask: number;
+  private readonly windowMax: number;
+  private readonly protectedMax: number;
+  private readonly windowCountMax: number;
+  private readonly protectedCountMax: number;
+
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    readonly geometry: CacheGeometry,
+    /** This thread's row in the stats (0: the host). */
+    private readonly participant: number,
+  ) {
+    const r = regionsOf(geometry);
+    this.header = new Int32Array(buffer, r.header, HEADER_WORDS);
+    this.stats = new Float64Array(buffer, r.stats, MAX_PARTICIPANTS * 2);
+    this.alive = new Int32Array(buffer, r.alive, MAX_PARTICIPANTS);
+    this.index = new Int32Array(buffer, r.index, geometry.indexSize);
+    this.entries = new Int32Array(buffer, r.entries, geometry.slots * ENTRY_WORDS);
+    this.expires = new Float64Array(buffer, r.expires, geometry.slots);
+    this.sketch = new FrequencySketch(new Int32Array(buffer, r.sketch, (4 * geometry.sketchWidth) / 8), this.header, geometry.sketchWidth, 10 * geometry.maxEntries);
+    this.readBuffer = new Int32Array(buffer, r.readBuffer, READ_BUFFER);
+    this.arena = new Uint8Array(buffer, r.arena, geometry.arenaBytes);
+    this.arenaWords = new Int32Array(buffer, r.arena, Math.floor(geometry.arenaBytes / 4));
+    this.indexMask = geometry.indexSize - 1;
+    this.windowMax = Math.max(MIN_BLOCK, Math.floor(geometry.maxBytes * WINDOW_SHARE));
+    this.protectedMax = Math.floor((geometry.maxBytes - this.windowMax) * PROTECTED_SHARE);
+    // The regions are sized in entries as well as bytes: whichever budget binds, the window stays small.
+    this.windowCountMax = Math.max(1, Math.ceil(geometry.maxEntries * WINDOW_SHARE));
+    this.protectedCountMax = Math.max(1, Math.floor((geometry.maxEntries - this.windowCountMax) * PROTECTED_SHARE));
+  }
+
+  /** A new cache's buffer, laid out and empty. */
+  static create(geometry: CacheGeometry): SharedArrayBuffer {
+    const buffer = new SharedArrayBuffer(regionsOf(geometry).total);
+    const store = new CacheStore(buffer, geometry, 0);
+    store.index.fill(EMPTY);
+    store.reset();
+    return buffer;
+  }
+
+  // ---- reads (no lock) ----
+
+  /** The entry for `key` (its bytes and hash), read consistently without the lock; undefined: not there. */
+  find(key: Uint8Array, hash: number): Found | undefined {
+    for (let attempt = 0; attempt < READ_RETRIES; attempt++) {
+      const found = this.findOnce(key, hash);
+      if (found !== RETRY) return found;
+    }
+    return undefined; // writers kept moving it: a miss is a correct answer for a cache
+  }
+
+  private findOnce(key: Uint8Array, hash: number): Found | undefined | typeof RETRY {
+    const e = this.entries;
+    let slot = hash & this.indexMask;
+    for (let probes = 0; probes <= this.indexMask; probes++, slot = (slot + 1) & this.indexMask) {
+      const id = Atomics.load(this.index, slot);
+      if (id === EMPTY) return undefined;
+      if (id < 0) continue;
+      const base = id * ENTRY_WORDS;
+      if (e[base + E_HASH] !== hash) continue;
+      const seq = Atomics.load(e, base + E_SEQ);
+      if ((seq & 1) === 1) return RETRY;
+      const state = e[base + E_STATE]!;
+      const keyBytes = e[base + E_KEY_BYTES]!;
+      if (keyBytes !== key.length || state === FREE) continue;
+      if (state === COMPUTING) {
+        const owner = e[base + E_OWNER]!;
+        const wake = Atomics.load(e, base + E_WAKE);
+        if (!this.sameKeyAt(e[base + E_BLOCK]!, key) || Atomics.load(e, base + E_SEQ) !== seq) return RETRY;
+        return { state, id, owner, wake };
+      }
+      const block = e[base + E_BLOCK]!;
+      if (block < 0 || !this.sameKeyAt(block, key)) {
+        if (Atomics.load(e, base + E_SEQ) !== seq) return RETRY;
+        continue;
+      }
+      const valueBytes = e[base + E_VALUE_BYTES]!;
+      const bytes = this.arena.slice(block + keyBytes, block + keyBytes + valueBytes);
+      const kind = e[base + E_KIND]!;
+      const expiresAt = this.expires[id]!;
+      if (Atomics.load(e, base + E_SEQ) !== seq) return RETRY;
+      if (state === LIVE) this.recordHit(id, hash);
+      return { state: state as typeof LIVE | typeof FAILED, kind, bytes, expiresAt };
+    }
+    return undefined;
+  }
+
+  private sameKeyAt(block: number, key: Uint8Array): boolean {
+    if (block < 0 || block + key.length > this.arena.length) return false;
+    const arena = this.arena;
+    for (let i = 0; i < key.length; i++) if (arena[block + i] !== key[i]) return false;
+    return true;
+  }
+
+  /** A reader's hit: counted in the sketch and queued for the next writer to reorder the lists. */
+  private recordHit(id: number, hash: number): void {
+    this.sketch.increment(hash);
+    const at = Atomics.add(this.header, H_READ_CURSOR, 1);
+    Atomics.store(this.readBuffer, at & (READ_BUFFER - 1), id);
+  }
+
+  countHit(): void {
+    this.stats[this.participant * 2] = this.stats[this.participant * 2]! + 1;
+  }
+
+  countMiss(hash: number): void {
+    this.stats[this.participant * 2 + 1] = this.stats[this.participant * 2 + 1]! + 1;
+    this.sketch.increment(hash); // TinyLFU counts every access, hit or miss: that is what admission compares
+  }
+
+  hitsAndMisses(): { hits: number; misses: number } {
+    let hits = 0;
+    let misses = 0;
+    for (let p = 0; p < MAX_PARTICIPANTS; p++) {
+      hits += this.stats[p * 2]!;
+      misses += this.stats[p * 2 + 1]!;
+    }
+    return { hits, misses };
+  }
+
+  // ---- writes (under the lock) ----
+
+  /** Runs `change` holding the writers' lock, after applying the hits readers queued. */
+  locked<T>(change: () => T): T {
+    lock(this.header, H_LOCK);
+    try {
+      this.drainHits();
+      this.sketch.ageIfDue();
+      return change();
+    } finally {
+      unlock(this.header, H_LOCK);
+    }
+  }
+
+  /** The live (or computing) entry id for `key`, under the lock; NONE when there is none. */
+  lookup(key: Uint8Array, hash: number): number {
+    let slot = hash & this.indexMask;
+    for (let probes = 0; probes <= this.indexMask; probes++, slot = (slot + 1) & this.indexMask) {
+      const id = this.index[slot]!;
+      if (id === EMPTY) return NONE;
+      if (id < 0) continue;
+      const base = id * ENTRY_WORDS;
+      if (this.entries[base + E_HASH] === hash && this.entries[base + E_KEY_BYTES] === key.length && this.sameKeyAt(this.entries[base + E_BLOCK]!, key)) return id;
+    }
+    return NONE;
+  }
+
+  /**
+   * Stores `value` (already encoded: `kind` says how) for `key`, replacing what is there (a computing
+   * memo entry becomes live and its waiters wake). Returns false when the value can never fit (the
+   * caller says why); evicts what the budgets require.
+   */
+  put(key: Uint8Array, hash: number, kind: number, value: Uint8Array, expiresAt: number, state: typeof LIVE | typeof FAILED = LIVE): boolean {
+    const need = key.length + value.length;
+    const cls = classOf(need);
+    if (cls >= SIZE_CLASSES || MIN_BLOCK << cls > this.geometry.maxBytes) return false;
+    let id = this.lookup(key, hash);
+    if (id !== NONE) this.release(id, false); // its block and list place go; the entry and its index slot stay
+    else {
+      id = this.takeEntry();
+      if (id === NONE) return false;
+    }
+    const block = this.allocate(cls, id);
+    if (block === NONE) {
+      this.removeEntry(id, false);
+      return false;
+    }
+    const e = this.entries;
+    const base = id * ENTRY_WORDS;
+    Atomics.add(e, base + E_SEQ, 1); // odd: readers retry
+    this.arena.set(key, block);
+    this.arena.set(value, block + key.length);
+    e[base + E_HASH] = hash;
+    e[base + E_BLOCK] = block;
+    e[base + E_CLASS] = cls;
+    e[base + E_KEY_BYTES] = key.length;
+    e[base + E_VALUE_BYTES] = value.length;
+    e[base + E_KIND] = kind;
+    e[base + E_OWNER] = 0;
+    this.expires[id] = expiresAt;
+    const wasIndexed = e[base + E_SLOT]! >= 0;
+    e[base + E_STATE] = state;
+    if (!wasIndexed) this.insertIndex(id, hash);
+    Atomics.add(e, base + E_SEQ, 1); // even: readers may take it
+    this.header[H_BYTES]! += MIN_BLOCK << cls;
+    this.link(id, WINDOW);
+    this.header[H_SETS]!++;
+    this.wake(id);
+    this.keepBudgets(id);
+    this.sweepSome();
+    return true;
+  }
+
+  /**
+   * Marks `key` as being computed by `owner` (a memo), with no value yet; returns its entry id, or
+   * NONE when no entry is free. The key's bytes are kept in a block of their own so readers can match it.
+   */
+  beginComputing(key: Uint8Array, hash: number, owner: number): number {
+    const id = this.takeEntry();
+    if (id === NONE) return NONE;
+    const cls = classOf(key.length);
+    const block = this.allocate(cls, id);
+    if (block === NONE) {
+      this.removeEntry(id, false);
+      return NONE;
+    }
+    const e = this.entries;
+    const base = id * ENTRY_WORDS;
+    Atomics.add(e, base + E_SEQ, 1);
+    this.arena.set(key, block);
+    e[base + E_HASH] = hash;
+    e[base + E_BLOCK] = block;
+    e[base + E_CLASS] = cls;
+    e[base + E_KEY_BYTES] = key.length;
+    e[base + E_VALUE_BYTES] = 0;
+    e[base + E_OWNER] = owner;
+    e[base + E_STATE] = COMPUTING;
+    this.expires[id] = 0;
+    this.insertIndex(id, hash);
+    Atomics.add(e, base + E_SEQ, 1);
+    this.header[H_BYTES]! += MIN_BLOCK << cls;
+    return id;
+  }
+
+  /** Gives a computing entry to a new owner (its old one died); false if it is no longer computing for `expectedOwner`. */
+  handOver(id: number, expectedOwner: number, owner: number): boolean {
+    const base = id * ENTRY_WORDS;
+    if (this.entries[base + E_STATE] !== COMPUTING || this.entries[base + E_OWNER] !== expectedOwner) return false;
+    this.entries[base + E_OWNER] = owner;
+    return true;
+  }
+
+  /** When entry `id` expires (ms since the epoch; 0: never). */
+  expiresAt(id: number): number {
+    return this.expires[id]!;
+  }
+
+  /** Removes `key`; true if it was there. */
+  remove(key: Uint8Array, hash: number): boolean {
+    const id = this.lookup(key, hash);
+    if (id === NONE) return false;
+    this.removeEntry(id, true);
+    this.header[H_DELETES]!++;
+    return true;
+  }
+
+  /** Removes the computing entries whose owner is `isDead`, waking their waiters (one of them takes over). */
+  dropComputingOf(isDead: (owner: number) => boolean): number {
+    let dropped = 0;
+    for (let id = 0; id < this.geometry.slots; id++) {
+      const base = id * ENTRY_WORDS;
+      if (this.entries[base + E_STATE] === COMPUTING && isDead(this.entries[base + E_OWNER]!)) {
+        this.removeEntry(id, true);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  /** Removes every expired entry now. */
+  sweepExpired(now = Date.now()): number {
+    let removed = 0;
+    for (let id = 0; id < this.geometry.slots; id++) if (this.expiredAt(id, now)) (this.removeEntry(id, true), removed++);
+    this.header[H_EXPIRATIONS]! += removed;
+    return removed;
+  }
+
+  /** Entries and bytes in use, and what eviction and expiry did. */
+  counters(): { entries: number; bytes: number; evictions: number; expirations: number; sets: number; deletes: number } {
+    const h = this.header;
+    return { entries: Atomics.load(h, H_ENTRIES), bytes: Atomics.load(h, H_BYTES), evictions: Atomics.load(h, H_EVICTIONS), expirations: Atomics.load(h, H_EXPIRATIONS), sets: Atomics.load(h, H_SETS), deletes: Atomics.load(h, H_DELETES) };
+  }
+
+  /**
+   * The counters recomputed from the entries and lists themselves, under the lock (the tests hold
+   * them against counters()): entries and bytes in use, and the entries each list holds.
+   */
+  audit(): { entries: number; bytes: number; listed: number; window: number; protected: number } {
+    return this.locked(() => {
+      let entries = 0;
+      let bytes = 0;
+      for (let id = 0; id < this.geometry.slots; id++) {
+        const base = id * ENTRY_WORDS;
+        if (this.entries[base + E_STATE] === FREE) continue;
+        entries++;
+        if (this.entries[base + E_BLOCK] !== NONE) bytes += this.size(id);
+      }
+      const walk = (region: number): number => {
+        let n = 0;
+        for (let id = this.header[H_LIST_HEAD + region]!; id !== NONE && n <= this.geometry.slots; id = this.entries[id * ENTRY_WORDS + E_NEXT]!) n++;
+        return n;
+      };
+      const window = walk(WINDOW);
+      const prot = walk(PROTECTED);
+      return { entries, bytes, listed: window + walk(PROBATION) + prot, window, protected: prot };
+    });
+  }
+
+  /** Empties the cache (entries, arena, lists); the stats stay. */
+  clear(): void {
+    for (let id = 0; id < this.geometry.slots; id++) if (this.entries[id * ENTRY_WORDS + E_STATE] !== FREE) this.removeEntry(id, true);
+    this.reset();
+  }
+
+  // ---- internals ----
+
+  private reset(): void {
+    const h = this.header;
+    for (let r = WINDOW; r <= PROTECTED; r++) {
+      h[H_LIST_HEAD + r] = NONE;
+      h[H_LIST_TAIL + r] = NONE;
+    }
+    for (let c = 0; c < SIZE_CLASSES; c++) h[H_FREE_BLOCKS + c] = NONE;
+    h[H_ARENA_TOP] = 0;
+    h[H_WINDOW_BYTES] = 0;
+    h[H_PROTECTED_BYTES] = 0;
+    h[H_WINDOW_COUNT] = 0;
+    h[H_PROTECTED_COUNT] = 0;
+    h[H_TOMBSTONES] = 0;
+    this.index.fill(EMPTY);
+    h[H_FREE_ENTRY] = NONE;
+    for (let id = this.geometry.slots - 1; id >= 0; id--) {
+      const base = id * ENTRY_WORDS;
+      this.entries[base + E_STATE] = FREE;
+      this.entries[base + E_BLOCK] = NONE;
+      this.entries[base + E_SLOT] = NONE;
+      this.entries[base + E_NEXT] = h[H_FREE_ENTRY]!;
+      h[H_FREE_ENTRY] = id;
+    }
+  }
+
+  private takeEntry(): number {
+    if (this.header[H_FREE_ENTRY] === NONE) this.evictOne();
+    const id = this.header[H_FREE_ENTRY]!;
+    if (id === NONE) return NONE;
+    const base = id * ENTRY_WORDS;
+    this.header[H_FREE_ENTRY] = this.entries[base + E_NEXT]!;
+    this.entries[base + E_PREV] = NONE;
+    this.entries[base + E_NEXT] = NONE;
+    this.entries[base + E_REGION] = NONE;
+    this.entries[base + E_SLOT] = NONE;
+    this.entries[base + E_BLOCK] = NONE;
+    this.header[H_ENTRIES]!++;
+    return id;
+  }
+
+  /** A block of class `cls` for entry `forId`, evicting others (never `forId`) when the arena is full. */
+  private allocate(cls: number, forId: number): number {
+    const size = MIN_BLOCK << cls;
+    for (;;) {
+      if (this.header[H_BYTES]! + size <= this.geometry.maxBytes) {
+        const free = this.header[H_FREE_BLOCKS + cls]!;
+        if (free !== NONE) {
+          this.header[H_FREE_BLOCKS + cls] = this.arenaWords[free >> 2]!;
+          return free;
+        }
+        const top = this.header[H_ARENA_TOP]!;
+        if (top + size <= this.geometry.arenaBytes) {
+          this.header[H_ARENA_TOP] = top + size;
+          return top;
+        }
+      }
+      // Over the budget, or the arena is cut into blocks of other sizes: evict, and when nothing
+      // but this entry is left, start the arena afresh (the blocks were all free).
+      if (!this.evictOne(forId)) {
+        if (this.header[H_BYTES] !== 0) return NONE; // only computing entries hold blocks: no room now
+        for (let c = 0; c < SIZE_CLASSES; c++) this.header[H_FREE_BLOCKS + c] = NONE;
+        this.header[H_ARENA_TOP] = 0;
+        if (size > this.geometry.arenaBytes) return NONE;
+      }
+    }
+  }
+
+  private freeBlock(block: number, cls: number): void {
+    this.arenaWords[block >> 2] = this.header[H_FREE_BLOCKS + cls]!;
+    this.header[H_FREE_BLOCKS + cls] = block;
+    this.header[H_BYTES]! -= MIN_BLOCK << cls;
+  }
+
+  /** Frees an entry's block and list place; `whole`: the entry and its index slot too. */
+  private release(id: number, whole: boolean): void {
+    const e = this.entries;
+    const base = id * ENTRY_WORDS;
+    Atomics.add(e, base + E_SEQ, 1);
+    if (e[base + E_STATE] !== COMPUTING && e[base + E_REGION] !== NONE) this.unlink(id);
+    const block = e[base + E_BLOCK]!;
+    if (block !== NONE) this.freeBlock(block, e[base + E_CLASS]!);
+    e[base + E_BLOCK] = NONE;
+    if (whole) {
+      const slot = e[base + E_SLOT]!;
+      if (slot !== NONE) {
+        Atomics.store(this.index, slot, TOMBSTONE);
+        this.header[H_TOMBSTONES]!++;
+      }
+      e[base + E_SLOT] = NONE;
+      e[base + E_STATE] = FREE;
+    }
+    Atomics.add(e, base + E_SEQ, 1);
+  }
+
+  private removeEntry(id: number, wake: boolean): void {
+    this.release(id, true);
+    const base = id * ENTRY_WORDS;
+    this.entries[base + E_NEXT] = this.header[H_FREE_ENTRY]!;
+    this.header[H_FREE_ENTRY] = id;
+    this.header[H_ENTRIES]!--;
+    if (wake) this.wake(id);
+    if (this.header[H_TOMBSTONES]! > this.geometry.indexSize / 4) this.rebuildIndex();
+  }
+
+  private wake(id: number): void {
+    Atomics.add(this.entries, id * ENTRY_WORDS + E_WAKE, 1);
+    Atomics.notify(this.entries, id * ENTRY_WORDS + E_WAKE);
+  }
+
+  private insertIndex(id: number, hash: number): void {
+    let slot = hash & this.indexMask;
+    while (this.index[slot]! >= 0) slot = (slot + 1) & this.indexMask;
+    if (this.index[slot] === TOMBSTONE) this.header[H_TOMBSTONES]!--;
+    this.entries[id * ENTRY_WORDS + E_SLOT] = slot;
+    Atomics.store(this.index, slot, id);
+  }
+
+  /** Tombstones make probes long: the index is rebuilt from the entries (a reader meanwhile may miss, never misread). */
+  private rebuildIndex(): void {
+    this.index.fill(EMPTY);
+    this.header[H_TOMBSTONES] = 0;
+    for (let id = 0; id < this.geometry.slots; id++) {
+      const base = id * ENTRY_WORDS;
+      if (this.entries[base + E_STATE] !== FREE) this.insertIndex(id, this.entries[base + E_HASH]!);
+    }
+  }
+
+  private size(id: number): number {
+    return MIN_BLOCK << this.entries[id * ENTRY_WORDS + E_CLASS]!;
+  }
+
+  private link(id: number, region: number): void {
+    const e = this.entries;
+    const base = id * ENTRY_WORDS;
+    const tail = this.header[H_LIST_TAIL + region]!;
+    e[base + E_REGION] = region;
+    if (region === WINDOW) (this.header[H_WINDOW_BYTES]! += this.size(id), this.header[H_WINDOW_COUNT]!++);
+    if (region === PROTECTED) (this.header[H_PROTECTED_BYTES]! += this.size(id), this.header[H_PROTECTED_COUNT]!++);
+    e[base + E_PREV] = tail;
+    e[base + E_NEXT] = NONE;
+    if (tail === NONE) this.header[H_LIST_HEAD + region] = id;
+    else e[tail * ENTRY_WORDS + E_NEXT] = id;
+    this.header[H_LIST_TAIL + region] = id;
+  }
+
+  private unlink(id: number): void {
+    const e = this.entries;
+    const base = id * ENTRY_WORDS;
+    const region = e[base + E_REGION]!;
+    const prev = e[base + E_PREV]!;
+    const next = e[base + E_NEXT]!;
+    if (prev === NONE) this.header[H_LIST_HEAD + region] = next;
+    else e[prev * ENTRY_WORDS + E_NEXT] = next;
+    if (next === NONE) this.header[H_LIST_TAIL + region] = prev;
+    else e[next * ENTRY_WORDS + E_PREV] = prev;
+    if (region === WINDOW) (this.header[H_WINDOW_BYTES]! -= this.size(id), this.header[H_WINDOW_COUNT]!--);
+    if (region === PROTECTED) (this.header[H_PROTECTED_BYTES]! -= this.size(id), this.header[H_PROTECTED_COUNT]!--);
+    e[base + E_REGION] = NONE;
+  }
+
+  /** Moves an entry to the most recent end of `region`, keeping the region byte counts. */
+  private moveTo(id: number, region: number): void {
+    this.unlink(id);
+    this.link(id, region);
+  }
+
+  /** The hits readers queued since the last writer: recency in the window, promotion from probation. */
+  private drainHits(): void {
+    const h = this.header;
+    const end = Atomics.load(h, H_READ_CURSOR);
+    let at = h[H_DRAINED]!;
+    if (((end - at) | 0) > READ_BUFFER) at = (end - READ_BUFFER) | 0; // the oldest were overwritten: lost, as a lossy buffer may
+    for (; at !== end; at = (at + 1) | 0) {
+      const id = Atomics.load(this.readBuffer, at & (READ_BUFFER - 1));
+      if (id < 0 || id >= this.geometry.slots || this.entries[id * ENTRY_WORDS + E_STATE] !== LIVE) continue;
+      const region = this.entries[id * ENTRY_WORDS + E_REGION]!;
+      if (region === WINDOW || region === PROTECTED) this.moveTo(id, region);
+      else if (region === PROBATION) {
+        this.moveTo(id, PROTECTED);
+        this.demoteProtected();
+      }
+    }
+    h[H_DRAINED] = end;
+  }
+
+  private demoteProtected(): void {
+    while (this.header[H_PROTECTED_BYTES]! > this.protectedMax || this.header[H_PROTECTED_COUNT]! > this.protectedCountMax) {
+      const lru = this.header[H_LIST_HEAD + PROTECTED]!;
+      if (lru === NONE) return;
+      this.moveTo(lru, PROBATION);
+    }
+  }
+
+  /**
+   * The window's overflow goes to probation as candidates; then, while over a budget, each candidate
+   * faces probation's least recent entry and the sketch keeps the more frequent (TinyLFU admission).
+   */
+  private keepBudgets(keep: number): void {
+    let candidate = NONE;
+    while (this.header[H_WINDOW_BYTES]! > this.windowMax || this.header[H_WINDOW_COUNT]! > this.windowCountMax) {
+      const lru = this.header[H_LIST_HEAD + WINDOW]!;
+      if (lru === NONE || lru === keep && this.entries[keep * ENTRY_WORDS + E_NEXT] === NONE) break;
+      this.moveTo(lru, PROBATION);
+      if (candidate === NONE) candidate = lru;
+    }
+    while (this.header[H_BYTES]! > this.geometry.maxBytes || this.header[H_ENTRIES]! > this.geometry.maxEntries) {
+      const victim = this.header[H_LIST_HEAD + PROBATION]!;
+      if (victim === NONE || candidate === NONE || candidate === victim) {
+        if (candidate === victim && victim !== NONE) candidate = this.entries[victim * ENTRY_WORDS + E_NEXT]!;
+        if (!this.evictOne(keep)) return;
+        continue;
+      }
+      const candidateWins = this.sketch.frequency(this.entries[candidate * ENTRY_WORDS + E_HASH]!) > this.sketch.frequency(this.entries[victim * ENTRY_WORDS + E_HASH]!);
+      if (candidateWins) this.evict(victim);
+      else {
+        const next = this.entries[candidate * ENTRY_WORDS + E_NEXT]!;
+        this.evict(candidate);
+        candidate = next;
+      }
+    }
+  }
+
+  /** Evicts the least valuable entry (probation's head, then the window's, then protected's), never `keep`. */
+  private evictOne(keep = NONE): boolean {
+    for (const region of [PROBATION, WINDOW, PROTECTED]) {
+      let id = this.header[H_LIST_HEAD + region]!;
+      if (id !== NONE && id === keep) id = this.entries[id * ENTRY_WORDS + E_NEXT]!;
+      if (id !== NONE) {
+        this.evict(id);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private evict(id: number): void {
+    if (this.expiredAt(id, Date.now())) this.header[H_EXPIRATIONS]!++;
+    else this.header[H_EVICTIONS]!++;
+    this.removeEntry(id, true);
+  }
+
+  private expiredAt(id: number, now: number): boolean {
+    const at = this.expires[id]!;
+    return at !== 0 && at <= now && this.entries[id * ENTRY_WORDS + E_STATE] === LIVE;
+  }
+
+  /** A few entries checked for expiry at each write, so expired entries leave without a timer. */
+  private sweepSome(): void {
+    const now = Date.now();
+    let id = this.header[H_SWEEP]!;
+    for (let i = 0; i < SWEEP_PER_WRITE; i++, id = (id + 1) % this.geometry.slots) {
+      if (this.expiredAt(id, now)) {
+        this.removeEntry(id, true);
+        this.header[H_EXPIRATIONS]!++;
+      }
+    }
+    this.header[H_SWEEP] = id;
+  }
+}
+
+const RETRY = Symbol('retry');
+
+/** The size class of a block holding `bytes`: 64 B << class. */
+export function classOf(bytes: number): number {
+  return Math.max(0, Math.ceil(Math.log2(Math.max(1, bytes) / MIN_BLOCK)));
+}
+
+/** FNV-1a of the key's bytes (32 bits). */
+export function hashBytes(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h | 0;
+}
