@@ -101,6 +101,24 @@ describe('dualbus top', () => {
     expect(row[7]).toBe('0B');
   });
 
+  it('shows the caches: hit rate, hits, misses, entries, bytes, evictions (--connect)', async () => {
+    const t = await testSystem({ name: 'desk', caches: { risk: { maxBytes: 4096, maxEntries: 2 } } });
+    system = t.system;
+    const risk = system.cache('risk');
+    risk.set('var:ES', 1.5);
+    risk.set('var:NQ', 2.5);
+    risk.set('var:CL', 3.5); // a third entry in a cache of two: one evicted
+    risk.get('var:CL');
+    risk.get('var:GC');
+    const socket = join(dir, 'caches.sock');
+    await system.serveStats(socket);
+    const out = (await run(process.execPath, [CLI, 'top', '--once', '--connect', socket])).stdout;
+    const header = out.split('\n').find((l) => l.startsWith('CACHE'));
+    expect(header?.split(/\s+/)).toEqual(['CACHE', 'HIT', 'RATE', 'HITS', 'MISSES', 'ENTRIES', 'BYTES', 'EVICTIONS', 'EXPIRED']);
+    expect(out.split('\n').find((l) => l.startsWith('risk'))!.split(/\s+/)).toEqual(['risk', '50.0%', '1', '1', '2', '128/4096', '1', '0']);
+    expect(out.split('\n').some((l) => l.startsWith('default'))).toBe(false); // untouched caches are not listed
+  });
+
   it('a bad command line is refused with a clear message', async () => {
     const err = await run(process.execPath, [CLI, 'top', '--bogus']).catch((e: { stderr: string; code: number }) => e);
     expect((err as { code: number }).code).toBe(2);

@@ -21,7 +21,6 @@ import {
   H_ARENA_TOP,
   H_BYTES,
   H_DELETES,
-  H_DRAINED,
   H_ENTRIES,
   H_EVICTIONS,
   H_EXPIRATIONS,
@@ -31,7 +30,10 @@ import {
   H_LIST_TAIL,
   H_LOCK,
   H_PROTECTED_BYTES,
-  H_READ_CURSOR,
+  H_PARTICIPANTS,
+  CURSOR_STRIDE,
+  C_DRAINED,
+  C_WRITTEN,
   H_SETS,
   H_SWEEP,
   H_TOMBSTONES,
@@ -42,6 +44,7 @@ import {
   LIVE,
   MAX_PARTICIPANTS,
   MIN_BLOCK,
+  STATS_STRIDE,
   NONE,
   PROBATION,
   PROTECTED,
@@ -80,7 +83,8 @@ export class CacheStore {
   private readonly index: Int32Array;
   readonly entries: Int32Array;
   private readonly expires: Float64Array;
-  private readonly readBuffer: Int32Array;
+  private readonly reads: Int32Array;
+  private readonly cursors: Int32Array;
   private readonly arena: Uint8Array;
   private readonly arenaWords: Int32Array;
   private readonly sketch: FrequencySketch;
@@ -98,16 +102,21 @@ export class CacheStore {
   ) {
     const r = regionsOf(geometry);
     this.header = new Int32Array(buffer, r.header, HEADER_WORDS);
-    this.stats = new Float64Array(buffer, r.stats, MAX_PARTICIPANTS * 2);
+    this.stats = new Float64Array(buffer, r.stats, MAX_PARTICIPANTS * STATS_STRIDE);
     this.alive = new Int32Array(buffer, r.alive, MAX_PARTICIPANTS);
     this.index = new Int32Array(buffer, r.index, geometry.indexSize);
     this.entries = new Int32Array(buffer, r.entries, geometry.slots * ENTRY_WORDS);
     this.expires = new Float64Array(buffer, r.expires, geometry.slots);
     this.sketch = new FrequencySketch(new Int32Array(buffer, r.sketch, (4 * geometry.sketchWidth) / 8), this.header, geometry.sketchWidth, 10 * geometry.maxEntries);
-    this.readBuffer = new Int32Array(buffer, r.readBuffer, READ_BUFFER);
+    this.reads = new Int32Array(buffer, r.reads, MAX_PARTICIPANTS * READ_BUFFER);
+    this.cursors = new Int32Array(buffer, r.cursors, MAX_PARTICIPANTS * CURSOR_STRIDE);
     this.arena = new Uint8Array(buffer, r.arena, geometry.arenaBytes);
     this.arenaWords = new Int32Array(buffer, r.arena, Math.floor(geometry.arenaBytes / 4));
     this.indexMask = geometry.indexSize - 1;
+    // The writers drain the access buffers of slots below H_PARTICIPANTS: this thread's included.
+    for (let seen = Atomics.load(this.header, H_PARTICIPANTS); seen <= participant; seen = Atomics.load(this.header, H_PARTICIPANTS)) {
+      Atomics.compareExchange(this.header, H_PARTICIPANTS, seen, participant + 1);
+    }
     this.windowMax = Math.max(MIN_BLOCK, Math.floor(geometry.maxBytes * WINDOW_SHARE));
     this.protectedMax = Math.floor((geometry.maxBytes - this.windowMax) * PROTECTED_SHARE);
     // The regions are sized in entries as well as bytes: whichever budget binds, the window stays small.
@@ -165,7 +174,7 @@ export class CacheStore {
       const kind = e[base + E_KIND]!;
       const expiresAt = this.expires[id]!;
       if (Atomics.load(e, base + E_SEQ) !== seq) return RETRY;
-      if (state === LIVE) this.recordHit(id, hash);
+      if (state === LIVE) this.record(id);
       return { state: state as typeof LIVE | typeof FAILED, kind, bytes, expiresAt };
     }
     return undefined;
@@ -178,28 +187,42 @@ export class CacheStore {
     return true;
   }
 
-  /** A reader's hit: counted in the sketch and queued for the next writer to reorder the lists. */
-  private recordHit(id: number, hash: number): void {
-    this.sketch.increment(hash);
-    const at = Atomics.add(this.header, H_READ_CURSOR, 1);
-    Atomics.store(this.readBuffer, at & (READ_BUFFER - 1), id);
+  /**
+   * An access, in this thread's own buffer (no word shared with other readers): an entry's id for
+   * a hit, a missed key's hash with the top bit set for a miss. The next writer counts it in the
+   * sketch and, for a hit, reorders the lists; a reader whose buffer is 3/4 full drains all
+   * buffers itself if the lock is free (else the oldest are overwritten: a lossy buffer may lose some).
+   */
+  private record(access: number): void {
+    const at = this.participant * CURSOR_STRIDE;
+    const written = this.cursors[at + C_WRITTEN]!;
+    this.reads[this.participant * READ_BUFFER + (written & (READ_BUFFER - 1))] = access;
+    Atomics.store(this.cursors, at + C_WRITTEN, (written + 1) | 0);
+    if (((written + 1 - Atomics.load(this.cursors, at + C_DRAINED)) | 0) >= (READ_BUFFER * 3) / 4 && Atomics.compareExchange(this.header, H_LOCK, 0, 1) === 0) {
+      try {
+        this.drainAccesses();
+      } finally {
+        unlock(this.header, H_LOCK);
+      }
+    }
   }
 
+
   countHit(): void {
-    this.stats[this.participant * 2] = this.stats[this.participant * 2]! + 1;
+    this.stats[this.participant * STATS_STRIDE] = this.stats[this.participant * STATS_STRIDE]! + 1;
   }
 
   countMiss(hash: number): void {
-    this.stats[this.participant * 2 + 1] = this.stats[this.participant * 2 + 1]! + 1;
-    this.sketch.increment(hash); // TinyLFU counts every access, hit or miss: that is what admission compares
+    this.stats[this.participant * STATS_STRIDE + 1] = this.stats[this.participant * STATS_STRIDE + 1]! + 1;
+    this.record(hash | 0x80000000); // TinyLFU counts every access, hit or miss: that is what admission compares
   }
 
   hitsAndMisses(): { hits: number; misses: number } {
     let hits = 0;
     let misses = 0;
     for (let p = 0; p < MAX_PARTICIPANTS; p++) {
-      hits += this.stats[p * 2]!;
-      misses += this.stats[p * 2 + 1]!;
+      hits += this.stats[p * STATS_STRIDE]!;
+      misses += this.stats[p * STATS_STRIDE + 1]!;
     }
     return { hits, misses };
   }
@@ -210,7 +233,7 @@ export class CacheStore {
   locked<T>(change: () => T): T {
     lock(this.header, H_LOCK);
     try {
-      this.drainHits();
+      this.drainAccesses();
       this.sketch.ageIfDue();
       return change();
     } finally {
@@ -556,23 +579,32 @@ export class CacheStore {
     this.link(id, region);
   }
 
-  /** The hits readers queued since the last writer: recency in the window, promotion from probation. */
-  private drainHits(): void {
-    const h = this.header;
-    const end = Atomics.load(h, H_READ_CURSOR);
-    let at = h[H_DRAINED]!;
-    if (((end - at) | 0) > READ_BUFFER) at = (end - READ_BUFFER) | 0; // the oldest were overwritten: lost, as a lossy buffer may
-    for (; at !== end; at = (at + 1) | 0) {
-      const id = Atomics.load(this.readBuffer, at & (READ_BUFFER - 1));
-      if (id < 0 || id >= this.geometry.slots || this.entries[id * ENTRY_WORDS + E_STATE] !== LIVE) continue;
-      const region = this.entries[id * ENTRY_WORDS + E_REGION]!;
-      if (region === WINDOW || region === PROTECTED) this.moveTo(id, region);
-      else if (region === PROBATION) {
-        this.moveTo(id, PROTECTED);
-        this.demoteProtected();
-      }
+  /** The accesses every thread recorded since the last drain: counted in the sketch; hits reorder the lists. */
+  private drainAccesses(): void {
+    const threads = Atomics.load(this.header, H_PARTICIPANTS);
+    for (let p = 0; p < threads; p++) {
+      const at = p * CURSOR_STRIDE;
+      const written = Atomics.load(this.cursors, at + C_WRITTEN);
+      let next = this.cursors[at + C_DRAINED]!;
+      if (((written - next) | 0) > READ_BUFFER) next = (written - READ_BUFFER) | 0; // overwritten before a drain: lost
+      for (; next !== written; next = (next + 1) | 0) this.apply(this.reads[p * READ_BUFFER + (next & (READ_BUFFER - 1))]!);
+      Atomics.store(this.cursors, at + C_DRAINED, written);
     }
-    h[H_DRAINED] = end;
+  }
+
+  private apply(access: number): void {
+    if (access < 0) {
+      this.sketch.increment(access & 0x7fffffff);
+      return;
+    }
+    if (access >= this.geometry.slots || this.entries[access * ENTRY_WORDS + E_STATE] !== LIVE) return;
+    this.sketch.increment(this.entries[access * ENTRY_WORDS + E_HASH]!);
+    const region = this.entries[access * ENTRY_WORDS + E_REGION]!;
+    if (region === WINDOW || region === PROTECTED) this.moveTo(access, region);
+    else if (region === PROBATION) {
+      this.moveTo(access, PROTECTED);
+      this.demoteProtected();
+    }
   }
 
   private demoteProtected(): void {

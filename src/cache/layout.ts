@@ -3,13 +3,15 @@
  * A cache is one SharedArrayBuffer that every thread of the host maps:
  *
  *   header      HEADER_WORDS Int32        lock, counters, list heads, arena top, free lists
- *   stats       MAX_PARTICIPANTS x 2 f64  hits and misses, one row per thread (no shared counter on a hit)
+ *   stats       MAX_PARTICIPANTS x STATS_STRIDE f64  hits and misses, a row (a cache line) per thread
  *   alive       MAX_PARTICIPANTS Int32    the generation of each participant slot's current thread
  *   index       indexSize Int32           open addressing: entry id, EMPTY or TOMBSTONE
  *   entries     slots x ENTRY_WORDS Int32 slots = maxEntries + ENTRY_SLACK
  *   expires     slots f64                 ms since the epoch; 0: no TTL
  *   sketch      SKETCH_ROWS x sketchWidth 4-bit counters, 8 to an Int32
- *   readBuffer  READ_BUFFER Int32         entry ids hit by readers, drained by the next writer
+ *   reads       MAX_PARTICIPANTS x READ_BUFFER Int32   each thread's accesses (entry hit, or a missed
+ *                                          key's hash), drained by the next writer into the sketch and lists
+ *   cursors     MAX_PARTICIPANTS x CURSOR_STRIDE Int32 per thread: written, drained (a cache line apart)
  *   arena       arenaBytes                key and value bytes, in power-of-two blocks
  *
  * Readers never lock: they find an entry through the index, read its bytes between two reads of
@@ -22,8 +24,7 @@ export const H_ENTRIES = 1;
 export const H_BYTES = 2;
 export const H_EVICTIONS = 3;
 export const H_EXPIRATIONS = 4;
-export const H_READ_CURSOR = 5; // readers' next slot (Atomics.add), unbounded, taken mod READ_BUFFER
-export const H_DRAINED = 6; // how far the writers have drained
+export const H_PARTICIPANTS = 5; // 1 + the highest participant slot in use so far (the writers drain up to it)
 export const H_SKETCH_ADDS = 7; // increments since the last halving
 export const H_FREE_ENTRY = 8; // head of the free entries list
 export const H_TOMBSTONES = 9;
@@ -43,8 +44,14 @@ export const SIZE_CLASSES = 32;
 export const MIN_BLOCK = 64;
 
 export const MAX_PARTICIPANTS = 256;
+/** f64 per stats row: 64 bytes, so two threads counting never write the same cache line. */
+export const STATS_STRIDE = 8;
 export const SKETCH_ROWS = 4;
-export const READ_BUFFER = 4096;
+/** Accesses a thread records before a writer must drain them (it drains them itself, if the lock is free, at 3/4). */
+export const READ_BUFFER = 256;
+export const CURSOR_STRIDE = 16;
+export const C_WRITTEN = 0;
+export const C_DRAINED = 1;
 
 export const EMPTY = -1;
 export const TOMBSTONE = -2;
@@ -96,7 +103,8 @@ export interface CacheGeometry {
 }
 
 export function geometryFor(maxEntries: number, maxBytes: number): CacheGeometry {
-  const sketchWidth = 2 ** Math.ceil(Math.log2(Math.max(64, maxEntries)));
+  // Sixteen counters per entry in all, as Caffeine's sketch has: fewer collisions, truer frequencies.
+  const sketchWidth = 4 * 2 ** Math.ceil(Math.log2(Math.max(64, maxEntries)));
   return { maxEntries, slots: maxEntries + ENTRY_SLACK, maxBytes, indexSize: 2 ** Math.ceil(Math.log2(Math.max(16, (maxEntries + ENTRY_SLACK) * 2))), sketchWidth, arenaBytes: maxBytes };
 }
 
@@ -110,13 +118,14 @@ export function regionsOf(g: CacheGeometry) {
     return start;
   };
   const header = take(HEADER_WORDS * 4);
-  const stats = take(MAX_PARTICIPANTS * 2 * 8);
+  const stats = take(MAX_PARTICIPANTS * STATS_STRIDE * 8, 64);
   const alive = take(MAX_PARTICIPANTS * 4);
   const index = take(g.indexSize * 4);
   const entries = take(g.slots * ENTRY_WORDS * 4);
   const expires = take(g.slots * 8);
   const sketch = take((SKETCH_ROWS * g.sketchWidth) / 2); // 4 bits each
-  const readBuffer = take(READ_BUFFER * 4);
+  const reads = take(MAX_PARTICIPANTS * READ_BUFFER * 4);
+  const cursors = take(MAX_PARTICIPANTS * CURSOR_STRIDE * 4, 64);
   const arena = take(g.arenaBytes);
-  return { header, stats, alive, index, entries, expires, sketch, readBuffer, arena, total: Math.ceil(at / 8) * 8 };
+  return { header, stats, alive, index, entries, expires, sketch, reads, cursors, arena, total: Math.ceil(at / 8) * 8 };
 }

@@ -3,15 +3,15 @@ import { H_SKETCH_ADDS, SKETCH_ROWS } from './layout.js';
 /**
  * The frequency sketch of W-TinyLFU (Einziger, Friedman, Manes: "TinyLFU: A Highly Efficient Cache
  * Admission Policy", 2017; Caffeine's FrequencySketch): a count-min sketch of 4-bit counters, four
- * rows, each a power of two wide, in shared memory. Readers count their hits into it without the
- * lock (a compare-and-swap of the word holding the counter; a lost race loses one count, which a
- * sketch tolerates); when the increments reach ten times the entries, a writer halves every counter
- * so that old popularity fades.
+ * rows, each a power of two wide, in shared memory. Only writers touch it, under the lock: readers
+ * record their accesses in their own buffers, and the writer that drains them counts them here.
+ * When the increments reach ten times the entries, every counter is halved so old popularity fades.
  */
 const SEEDS = [0x97cb3127, 0x2c1b3c6d, 0x297a2d39, 0x8f4a7b4d];
 
 export class FrequencySketch {
-  private readonly mask: number;
+  /** A multiplicative hash's best bits are its highest: the counter index is the top log2(width) bits. */
+  private readonly shift: number;
 
   constructor(
     private readonly words: Int32Array,
@@ -19,36 +19,37 @@ export class FrequencySketch {
     private readonly width: number,
     private readonly resetAt: number,
   ) {
-    this.mask = width - 1;
+    this.shift = 32 - Math.log2(width);
   }
 
+  /** Counts an access to the key of `hash` (its top bit is ignored: a reader's buffer uses it to mark misses). */
   increment(hash: number): void {
+    hash &= 0x7fffffff;
     for (let row = 0; row < SKETCH_ROWS; row++) {
-      const counter = row * this.width + (Math.imul(hash ^ SEEDS[row]!, 0x9e3779b1) >>> 0 & this.mask);
+      const counter = row * this.width + (Math.imul(hash ^ SEEDS[row]!, 0x9e3779b1) >>> this.shift);
       const at = counter >>> 3;
       const shift = (counter & 7) << 2;
-      const word = Atomics.load(this.words, at);
-      if (((word >>> shift) & 15) !== 15) Atomics.compareExchange(this.words, at, word, word + (1 << shift));
+      const word = this.words[at]!;
+      if (((word >>> shift) & 15) !== 15) this.words[at] = word + (1 << shift);
     }
-    Atomics.add(this.header, H_SKETCH_ADDS, 1);
+    this.header[H_SKETCH_ADDS]!++;
   }
 
   frequency(hash: number): number {
+    hash &= 0x7fffffff;
     let min = 15;
     for (let row = 0; row < SKETCH_ROWS; row++) {
-      const counter = row * this.width + (Math.imul(hash ^ SEEDS[row]!, 0x9e3779b1) >>> 0 & this.mask);
-      min = Math.min(min, (Atomics.load(this.words, counter >>> 3) >>> ((counter & 7) << 2)) & 15);
+      const counter = row * this.width + (Math.imul(hash ^ SEEDS[row]!, 0x9e3779b1) >>> this.shift);
+      min = Math.min(min, (this.words[counter >>> 3]! >>> ((counter & 7) << 2)) & 15);
     }
     return min;
   }
 
   /** Halves every counter once the increments reach the reset point (a writer calls it, under the lock). */
   ageIfDue(): void {
-    if (Atomics.load(this.header, H_SKETCH_ADDS) < this.resetAt) return;
-    Atomics.store(this.header, H_SKETCH_ADDS, 0);
-    for (let i = 0; i < this.words.length; i++) {
-      // Each nibble halved: shift the word right by one and drop the bit that crossed into the nibble below.
-      Atomics.store(this.words, i, (Atomics.load(this.words, i) >>> 1) & 0x77777777);
-    }
+    if (this.header[H_SKETCH_ADDS]! < this.resetAt) return;
+    this.header[H_SKETCH_ADDS] = 0;
+    // Each nibble halved: shift the word right by one and drop the bit that crossed into the nibble below.
+    for (let i = 0; i < this.words.length; i++) this.words[i] = (this.words[i]! >>> 1) & 0x77777777;
   }
 }

@@ -10,7 +10,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
-import { TopModel, type ReportedKernels } from './top-model.js';
+import { TopModel, type ReportedKernels, type ReportedCaches } from './top-model.js';
 import { renderTop } from './top-render.js';
 
 interface TopArgs {
@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<void> {
     const poll = async (): Promise<void> => {
       const snap = await fetchSnapshot(args.connect!);
       model.system ??= snap.system;
-      model.applyStats(snap.actors, snap.time, snap.kernels);
+      model.applyStats(snap.actors, snap.time, snap.kernels, snap.caches);
       show(snap.time);
     };
     await poll();
@@ -107,6 +107,7 @@ interface Snapshot {
   system: string;
   actors: Parameters<TopModel['applyStats']>[0];
   kernels?: ReportedKernels;
+  caches?: ReportedCaches;
 }
 
 function fetchSnapshot(address: string): Promise<Snapshot> {

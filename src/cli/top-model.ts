@@ -49,8 +49,13 @@ export interface ReportedStats {
 /** Per kernel and backend, the figures top shows (a subset of the system's KernelCallStats). */
 export type ReportedKernels = Record<string, Record<string, { calls: number; errors: number; bytesCopied: number; queueUs: { p99: number }; runUs: { p50: number; p99: number } }>>;
 
+/** Per cache, the figures top shows (CacheStats). */
+export type ReportedCaches = Record<string, { hitRate: number; hits: number; misses: number; entries: number; bytes: number; maxBytes: number; evictions: number; expirations: number }>;
+
 export class TopModel {
   system: string | undefined;
+  /** The host's caches, as last reported. */
+  caches: ReportedCaches | undefined;
   /** The kernel pool's figures, as last reported. */
   kernels: ReportedKernels | undefined;
   /** The time of the latest line seen (epoch ms): "now" for a log that is no longer written. */
@@ -66,7 +71,7 @@ export class TopModel {
     if (typeof line.system === 'string') this.system ??= line.system;
     const event = line.event;
     if (event === 'stats' && typeof line.actors === 'object' && line.actors !== null) {
-      this.applyStats(line.actors as Record<string, ReportedStats>, time ?? this.lastTime, line.kernels as ReportedKernels | undefined);
+      this.applyStats(line.actors as Record<string, ReportedStats>, time ?? this.lastTime, line.kernels as ReportedKernels | undefined, line.caches as ReportedCaches | undefined);
       return;
     }
     if (event === 'system-failed') this.failure = reasonOf(line);
@@ -103,9 +108,10 @@ export class TopModel {
   }
 
   /** Folds in a snapshot of a running system's stats (what `--connect` receives). */
-  applyStats(actors: Record<string, ReportedStats>, at: number, kernels?: ReportedKernels): void {
+  applyStats(actors: Record<string, ReportedStats>, at: number, kernels?: ReportedKernels, caches?: ReportedCaches): void {
     this.lastTime = Math.max(this.lastTime, at);
     if (kernels !== undefined) this.kernels = kernels;
+    if (caches !== undefined) this.caches = caches;
     for (const [name, s] of Object.entries(actors)) {
       const a = this.track(name, s.path);
       a.state = s.state;

@@ -26,7 +26,7 @@ export function renderTop(model: TopModel, now: number): string {
   const line = (cells: readonly string[]): string =>
     cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   const title = `dualbus top — system ${model.system ?? '?'} — ${rows.length} actor${rows.length === 1 ? '' : 's'} — ${new Date(now).toISOString()}`;
-  const out = [title, ...(model.failure !== undefined ? [`FAILED: ${model.failure}`] : []), '', line(COLUMNS), ...table.map(line), ...kernelLines(model)];
+  const out = [title, ...(model.failure !== undefined ? [`FAILED: ${model.failure}`] : []), '', line(COLUMNS), ...table.map(line), ...kernelLines(model), ...cacheLines(model)];
   return `${out.join('\n')}\n`;
 }
 
@@ -44,6 +44,19 @@ function kernelLines(model: TopModel): string[] {
   const widths = KERNEL_COLUMNS.map((c, i) => Math.max(c.length, ...table.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   return ['', line(KERNEL_COLUMNS), ...table.map(line)];
+}
+
+const CACHE_COLUMNS = ['CACHE', 'HIT RATE', 'HITS', 'MISSES', 'ENTRIES', 'BYTES', 'EVICTIONS', 'EXPIRED'] as const;
+
+/** The host's caches: one line each, once any was read or written. */
+function cacheLines(model: TopModel): string[] {
+  const table = Object.entries(model.caches ?? {})
+    .filter(([, c]) => c.hits + c.misses + c.entries > 0)
+    .map(([name, c]) => [name, `${(c.hitRate * 100).toFixed(1)}%`, String(c.hits), String(c.misses), String(c.entries), `${c.bytes}/${c.maxBytes}`, String(c.evictions), String(c.expirations)]);
+  if (table.length === 0) return [];
+  const widths = CACHE_COLUMNS.map((c, i) => Math.max(c.length, ...table.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i < 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return ['', line(CACHE_COLUMNS), ...table.map(line)];
 }
 
 function actorCells(r: TopRow, depth: number): string[] {

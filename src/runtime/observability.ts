@@ -120,8 +120,8 @@ export class Observability {
     }
     const server = createServer((socket) => {
       socket.on('error', () => socket.destroy()); // a client that went away mid-answer
-      const { actors, kernels } = this.stats();
-      socket.end(JSON.stringify({ time: Date.now(), system: this.deps.name, actors, kernels: kernels.kernels }));
+      const { actors, kernels, caches } = this.stats();
+      socket.end(JSON.stringify({ time: Date.now(), system: this.deps.name, actors, kernels: kernels.kernels, caches }));
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -180,8 +180,8 @@ export class Observability {
     const every = this.deps.statsLogIntervalMs;
     if (every > 0 && now - this.statsLoggedAt >= every) {
       this.statsLoggedAt = now;
-      const { actors, kernels } = this.stats();
-      this.deps.logger.info({ system: this.deps.name, event: 'stats', actors, kernels: kernels.kernels }, 'stats');
+      const { actors, kernels, caches } = this.stats();
+      this.deps.logger.info({ system: this.deps.name, event: 'stats', actors, kernels: kernels.kernels, caches }, 'stats');
     }
   }
 }
