@@ -56,12 +56,26 @@ import {
   type CacheGeometry,
 } from './layout.js';
 import { lock, unlock } from './lock.js';
+import { keyFlags, keyMatches, storedKeyBytes, valueOffset, writeKey } from './key-codec.js';
+import { KIND_NUMBER, KIND_STRING } from './values.js';
+import type { CacheKey } from '../transport/contract.js';
 import { FrequencySketch } from './sketch.js';
 
-/** What a lock-free read found: the value's bytes (a copy) and how they are encoded, or the memo state. */
-export type Found =
-  | { state: typeof LIVE | typeof FAILED; kind: number; bytes: Uint8Array; expiresAt: number }
-  | { state: typeof COMPUTING; id: number; owner: number; wake: number };
+/**
+ * What a lock-free read found, in one object the store reuses (read it before the next call): the
+ * value itself when it is a string or a number (read in place), else a copy of its bytes and how
+ * they are encoded; for a memo marker, its entry, owner and wake word.
+ */
+export interface Found {
+  state: number;
+  kind: number;
+  value: unknown;
+  bytes: Uint8Array | undefined;
+  expiresAt: number;
+  id: number;
+  owner: number;
+  wake: number;
+}
 
 /** The share of the byte budget the window (admission-free recency region) gets, and of the main region the protected segment. */
 const WINDOW_SHARE = 0.01;
@@ -86,7 +100,12 @@ export class CacheStore {
   private readonly reads: Int32Array;
   private readonly cursors: Int32Array;
   private readonly arena: Uint8Array;
+  private readonly arena16: Uint16Array;
+  /** The arena as a Buffer: its toString decodes UTF-8 straight from shared memory, without a copy. */
+  private readonly arenaText: Buffer;
+  private readonly arenaF64: Float64Array;
   private readonly arenaWords: Int32Array;
+  private readonly found: Found = { state: 0, kind: 0, value: undefined, bytes: undefined, expiresAt: 0, id: 0, owner: 0, wake: 0 };
   private readonly sketch: FrequencySketch;
   private readonly indexMask: number;
   private readonly windowMax: number;
@@ -112,6 +131,9 @@ export class CacheStore {
     this.cursors = new Int32Array(buffer, r.cursors, MAX_PARTICIPANTS * CURSOR_STRIDE);
     this.arena = new Uint8Array(buffer, r.arena, geometry.arenaBytes);
     this.arenaWords = new Int32Array(buffer, r.arena, Math.floor(geometry.arenaBytes / 4));
+    this.arena16 = new Uint16Array(buffer, r.arena, Math.floor(geometry.arenaBytes / 2));
+    this.arenaText = Buffer.from(buffer, r.arena, geometry.arenaBytes);
+    this.arenaF64 = new Float64Array(buffer, r.arena, Math.floor(geometry.arenaBytes / 8));
     this.indexMask = geometry.indexSize - 1;
     // The writers drain the access buffers of slots below H_PARTICIPANTS: this thread's included.
     for (let seen = Atomics.load(this.header, H_PARTICIPANTS); seen <= participant; seen = Atomics.load(this.header, H_PARTICIPANTS)) {
@@ -135,8 +157,8 @@ export class CacheStore {
 
   // ---- reads (no lock) ----
 
-  /** The entry for `key` (its bytes and hash), read consistently without the lock; undefined: not there. */
-  find(key: Uint8Array, hash: number): Found | undefined {
+  /** The entry for `key` (of hash `hash`), read consistently without the lock; undefined: not there. */
+  find(key: CacheKey, hash: number): Found | undefined {
     for (let attempt = 0; attempt < READ_RETRIES; attempt++) {
       const found = this.findOnce(key, hash);
       if (found !== RETRY) return found;
@@ -144,7 +166,7 @@ export class CacheStore {
     return undefined; // writers kept moving it: a miss is a correct answer for a cache
   }
 
-  private findOnce(key: Uint8Array, hash: number): Found | undefined | typeof RETRY {
+  private findOnce(key: CacheKey, hash: number): Found | undefined | typeof RETRY {
     const e = this.entries;
     let slot = hash & this.indexMask;
     for (let probes = 0; probes <= this.indexMask; probes++, slot = (slot + 1) & this.indexMask) {
@@ -156,35 +178,38 @@ export class CacheStore {
       const seq = Atomics.load(e, base + E_SEQ);
       if ((seq & 1) === 1) return RETRY;
       const state = e[base + E_STATE]!;
-      const keyBytes = e[base + E_KEY_BYTES]!;
-      if (keyBytes !== key.length || state === FREE) continue;
-      if (state === COMPUTING) {
-        const owner = e[base + E_OWNER]!;
-        const wake = Atomics.load(e, base + E_WAKE);
-        if (!this.sameKeyAt(e[base + E_BLOCK]!, key) || Atomics.load(e, base + E_SEQ) !== seq) return RETRY;
-        return { state, id, owner, wake };
-      }
       const block = e[base + E_BLOCK]!;
-      if (block < 0 || !this.sameKeyAt(block, key)) {
+      const keyBytes = e[base + E_KEY_BYTES]!;
+      const kindWord = e[base + E_KIND]!;
+      if (state === FREE || !keyMatches(this.arena, this.arena16, block, keyBytes, kindWord, key)) {
         if (Atomics.load(e, base + E_SEQ) !== seq) return RETRY;
         continue;
       }
+      const f = this.found;
+      f.state = state;
+      f.id = id;
+      if (state === COMPUTING) {
+        f.owner = e[base + E_OWNER]!;
+        f.wake = Atomics.load(e, base + E_WAKE);
+        return Atomics.load(e, base + E_SEQ) === seq ? f : RETRY;
+      }
+      const kind = kindWord & 0xffff;
+      const at = valueOffset(block, keyBytes);
       const valueBytes = e[base + E_VALUE_BYTES]!;
-      const bytes = this.arena.slice(block + keyBytes, block + keyBytes + valueBytes);
-      const kind = e[base + E_KIND]!;
-      const expiresAt = this.expires[id]!;
+      // Strings and numbers are read in place, the rest copied out; either way the sequence word,
+      // read again after, says whether a writer changed the entry meanwhile.
+      f.kind = kind;
+      f.bytes = undefined;
+      if (at + valueBytes > this.arena.length) return RETRY; // fields read mid-change
+      if (kind === KIND_NUMBER) f.value = this.arenaF64[at >> 3];
+      else if (kind === KIND_STRING) f.value = this.arenaText.toString('utf8', at, at + valueBytes);
+      else f.bytes = this.arena.slice(at, at + valueBytes);
+      f.expiresAt = this.expires[id]!;
       if (Atomics.load(e, base + E_SEQ) !== seq) return RETRY;
       if (state === LIVE) this.record(id);
-      return { state: state as typeof LIVE | typeof FAILED, kind, bytes, expiresAt };
+      return f;
     }
     return undefined;
-  }
-
-  private sameKeyAt(block: number, key: Uint8Array): boolean {
-    if (block < 0 || block + key.length > this.arena.length) return false;
-    const arena = this.arena;
-    for (let i = 0; i < key.length; i++) if (arena[block + i] !== key[i]) return false;
-    return true;
   }
 
   /**
@@ -242,14 +267,14 @@ export class CacheStore {
   }
 
   /** The live (or computing) entry id for `key`, under the lock; NONE when there is none. */
-  lookup(key: Uint8Array, hash: number): number {
+  lookup(key: CacheKey, hash: number): number {
     let slot = hash & this.indexMask;
     for (let probes = 0; probes <= this.indexMask; probes++, slot = (slot + 1) & this.indexMask) {
       const id = this.index[slot]!;
       if (id === EMPTY) return NONE;
       if (id < 0) continue;
       const base = id * ENTRY_WORDS;
-      if (this.entries[base + E_HASH] === hash && this.entries[base + E_KEY_BYTES] === key.length && this.sameKeyAt(this.entries[base + E_BLOCK]!, key)) return id;
+      if (this.entries[base + E_HASH] === hash && keyMatches(this.arena, this.arena16, this.entries[base + E_BLOCK]!, this.entries[base + E_KEY_BYTES]!, this.entries[base + E_KIND]!, key)) return id;
     }
     return NONE;
   }
@@ -259,8 +284,9 @@ export class CacheStore {
    * memo entry becomes live and its waiters wake). Returns false when the value can never fit (the
    * caller says why); evicts what the budgets require.
    */
-  put(key: Uint8Array, hash: number, kind: number, value: Uint8Array, expiresAt: number, state: typeof LIVE | typeof FAILED = LIVE): boolean {
-    const need = key.length + value.length;
+  put(key: CacheKey, hash: number, kind: number, value: Uint8Array, expiresAt: number, state: typeof LIVE | typeof FAILED = LIVE): boolean {
+    const keyBytes = storedKeyBytes(key);
+    const need = valueOffset(0, keyBytes) + value.length;
     const cls = classOf(need);
     if (cls >= SIZE_CLASSES || MIN_BLOCK << cls > this.geometry.maxBytes) return false;
     let id = this.lookup(key, hash);
@@ -277,14 +303,14 @@ export class CacheStore {
     const e = this.entries;
     const base = id * ENTRY_WORDS;
     Atomics.add(e, base + E_SEQ, 1); // odd: readers retry
-    this.arena.set(key, block);
-    this.arena.set(value, block + key.length);
+    writeKey(this.arena, this.arena16, block, key);
+    this.arena.set(value, valueOffset(block, keyBytes));
     e[base + E_HASH] = hash;
     e[base + E_BLOCK] = block;
     e[base + E_CLASS] = cls;
-    e[base + E_KEY_BYTES] = key.length;
+    e[base + E_KEY_BYTES] = keyBytes;
     e[base + E_VALUE_BYTES] = value.length;
-    e[base + E_KIND] = kind;
+    e[base + E_KIND] = kind | keyFlags(key);
     e[base + E_OWNER] = 0;
     this.expires[id] = expiresAt;
     const wasIndexed = e[base + E_SLOT]! >= 0;
@@ -304,10 +330,11 @@ export class CacheStore {
    * Marks `key` as being computed by `owner` (a memo), with no value yet; returns its entry id, or
    * NONE when no entry is free. The key's bytes are kept in a block of their own so readers can match it.
    */
-  beginComputing(key: Uint8Array, hash: number, owner: number): number {
+  beginComputing(key: CacheKey, hash: number, owner: number): number {
     const id = this.takeEntry();
     if (id === NONE) return NONE;
-    const cls = classOf(key.length);
+    const keyBytes = storedKeyBytes(key);
+    const cls = classOf(keyBytes);
     const block = this.allocate(cls, id);
     if (block === NONE) {
       this.removeEntry(id, false);
@@ -316,11 +343,12 @@ export class CacheStore {
     const e = this.entries;
     const base = id * ENTRY_WORDS;
     Atomics.add(e, base + E_SEQ, 1);
-    this.arena.set(key, block);
+    writeKey(this.arena, this.arena16, block, key);
     e[base + E_HASH] = hash;
     e[base + E_BLOCK] = block;
     e[base + E_CLASS] = cls;
-    e[base + E_KEY_BYTES] = key.length;
+    e[base + E_KEY_BYTES] = keyBytes;
+    e[base + E_KIND] = keyFlags(key);
     e[base + E_VALUE_BYTES] = 0;
     e[base + E_OWNER] = owner;
     e[base + E_STATE] = COMPUTING;
@@ -345,7 +373,7 @@ export class CacheStore {
   }
 
   /** Removes `key`; true if it was there. */
-  remove(key: Uint8Array, hash: number): boolean {
+  remove(key: CacheKey, hash: number): boolean {
     const id = this.lookup(key, hash);
     if (id === NONE) return false;
     this.removeEntry(id, true);
@@ -687,11 +715,4 @@ const RETRY = Symbol('retry');
 /** The size class of a block holding `bytes`: 64 B << class. */
 export function classOf(bytes: number): number {
   return Math.max(0, Math.ceil(Math.log2(Math.max(1, bytes) / MIN_BLOCK)));
-}
-
-/** FNV-1a of the key's bytes (32 bits). */
-export function hashBytes(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  return h | 0;
 }

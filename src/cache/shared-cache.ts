@@ -1,9 +1,11 @@
-import { CacheStore, hashBytes } from './cache-store.js';
+import { CacheStore, type Found } from './cache-store.js';
+import { hashKey } from './key-codec.js';
 import { CacheKeyError, CacheValueError } from './errors.js';
 import { COMPUTING, ENTRY_WORDS, E_STATE, E_WAKE, FAILED, LIVE, NONE } from './layout.js';
 import type { ActorCache, CacheKey, CacheStats } from '../transport/contract.js';
 import type { CacheHandle } from '../transport/protocol.js';
 import { KIND_MSGPACK, decodeValue, encodeValue } from './values.js';
+import { storedKeyBytes, valueOffset } from './key-codec.js';
 
 export type { CacheHandle } from '../transport/protocol.js';
 export type { CacheKey, CacheStats } from '../transport/contract.js';
@@ -13,14 +15,13 @@ export interface CacheSetOptions {
   ttlMs?: number;
 }
 
-/** Keys longer than this many bytes are refused (a key is matched byte for byte on every read). */
-export const MAX_KEY_BYTES = 1024;
+/** Keys longer than this (characters of a string, bytes of a Uint8Array) are refused: a key is matched in full on every read. */
+export const MAX_KEY_LENGTH = 1024;
 /** How long a memo's error stays for the callers that were waiting on it. */
 const FAILED_TTL_MS = 1000;
 /** A memo waiter looks again this often whether the computing thread is still alive. */
 const WAITER_CHECK_MS = 50;
 
-const encoder = new TextEncoder();
 
 /**
  * One cache as a thread uses it: `ctx.cache(name)` in an actor, `system.cache(name)` in the host,
@@ -29,8 +30,6 @@ const encoder = new TextEncoder();
  */
 export class SharedCache implements ActorCache {
   private readonly store: CacheStore;
-  /** A string key's UTF-8, written here on every call (no allocation per read); its first byte says string (0) or bytes (1). */
-  private readonly keyScratch = new Uint8Array(MAX_KEY_BYTES + 1);
 
   constructor(
     private readonly handle: CacheHandle,
@@ -47,33 +46,30 @@ export class SharedCache implements ActorCache {
 
   /** The value for `key`, or undefined (absent, expired). */
   get<T = unknown>(key: CacheKey): T | undefined {
-    const k = this.keyBytes(key);
-    const hash = hashBytes(k);
-    const found = this.store.find(k, hash);
+    const hash = this.hashOf(key);
+    const found = this.store.find(key, hash);
     if (found === undefined || found.state !== LIVE || expired(found.expiresAt)) {
       this.store.countMiss(hash);
       return undefined;
     }
     this.store.countHit();
-    return decodeValue(found.kind, found.bytes) as T;
+    return valueOf(found) as T;
   }
 
   has(key: CacheKey): boolean {
-    const k = this.keyBytes(key);
-    const found = this.store.find(k, hashBytes(k));
+    const found = this.store.find(key, this.hashOf(key));
     return found !== undefined && found.state === LIVE && !expired(found.expiresAt);
   }
 
   set(key: CacheKey, value: unknown, options: CacheSetOptions = {}): void {
-    const k = this.keyBytes(key);
+    const hash = this.hashOf(key);
     const { kind, bytes } = encodeValue(value, describeKey(key));
-    this.putEncoded(key, k, kind, bytes, this.expiryOf(options), LIVE);
+    this.putEncoded(key, hash, kind, bytes, this.expiryOf(options), LIVE);
   }
 
   delete(key: CacheKey): boolean {
-    const k = this.keyBytes(key);
-    const hash = hashBytes(k);
-    return this.store.locked(() => this.store.remove(k, hash));
+    const hash = this.hashOf(key);
+    return this.store.locked(() => this.store.remove(key, hash));
   }
 
   /**
@@ -82,23 +78,24 @@ export class SharedCache implements ActorCache {
    * or its error; if the computing thread dies, a waiter takes over.
    */
   async memo<T>(key: CacheKey, compute: () => T | Promise<T>, options: CacheSetOptions = {}): Promise<T> {
-    const k = this.keyBytes(key).slice(); // kept across awaits: the scratch is reused by other calls
-    const hash = hashBytes(k);
+    const hash = this.hashOf(key);
+    const k = typeof key === 'string' ? key : key.slice(); // kept across awaits: the caller's bytes may change
     const me = this.participant | (this.generation << 8);
     for (;;) {
       const found = this.store.find(k, hash);
       if (found !== undefined && found.state === LIVE && !expired(found.expiresAt)) {
         this.store.countHit();
-        return decodeValue(found.kind, found.bytes) as T;
+        return valueOf(found) as T;
       }
-      if (found !== undefined && found.state === FAILED && !expired(found.expiresAt)) throw reviveMemoError(decodeValue(found.kind, found.bytes));
+      if (found !== undefined && found.state === FAILED && !expired(found.expiresAt)) throw reviveMemoError(valueOf(found));
       if (found !== undefined && found.state === COMPUTING) {
-        if (this.ownerAlive(found.owner)) {
-          await this.waitForWake(found.id, found.wake);
+        const { id, owner, wake } = found; // the store reuses its result object
+        if (this.ownerAlive(owner)) {
+          await this.waitForWake(id, wake);
           continue;
         }
-        const tookOver = this.store.locked(() => this.store.handOver(found.id, found.owner, me));
-        if (tookOver) return this.computeAndStore(key, k, compute, options);
+        const tookOver = this.store.locked(() => this.store.handOver(id, owner, me));
+        if (tookOver) return this.computeAndStore(key, k, hash, compute, options);
         continue;
       }
       this.store.countMiss(hash);
@@ -113,7 +110,7 @@ export class SharedCache implements ActorCache {
       });
       if (started === 'retry') continue;
       if (started === 'uncached') return compute(); // no entry free for the marker: compute without single flight
-      return this.computeAndStore(key, k, compute, options);
+      return this.computeAndStore(key, k, hash, compute, options);
     }
   }
 
@@ -137,37 +134,37 @@ export class SharedCache implements ActorCache {
     this.store.locked(() => this.store.clear());
   }
 
-  private async computeAndStore<T>(key: CacheKey, k: Uint8Array, compute: () => T | Promise<T>, options: CacheSetOptions): Promise<T> {
+  private async computeAndStore<T>(key: CacheKey, k: CacheKey, hash: number, compute: () => T | Promise<T>, options: CacheSetOptions): Promise<T> {
     let value: T;
     try {
       value = await compute();
     } catch (err) {
       const { bytes } = encodeValue(memoErrorOf(err), describeKey(key));
-      this.putEncoded(key, k, KIND_MSGPACK, bytes, Date.now() + FAILED_TTL_MS, FAILED);
+      this.putEncoded(k, hash, KIND_MSGPACK, bytes, Date.now() + FAILED_TTL_MS, FAILED);
       throw err;
     }
     try {
       const { kind, bytes } = encodeValue(value, describeKey(key));
-      this.putEncoded(key, k, kind, bytes, this.expiryOf(options), LIVE);
+      this.putEncoded(k, hash, kind, bytes, this.expiryOf(options), LIVE);
     } catch (err) {
       // The waiters must not wait for a value that will never be stored: they get this error.
       const { bytes } = encodeValue(memoErrorOf(err), describeKey(key));
-      this.putEncoded(key, k, KIND_MSGPACK, bytes, Date.now() + FAILED_TTL_MS, FAILED);
+      this.putEncoded(k, hash, KIND_MSGPACK, bytes, Date.now() + FAILED_TTL_MS, FAILED);
       throw err;
     }
     return value;
   }
 
-  private putEncoded(key: CacheKey, k: Uint8Array, kind: number, bytes: Uint8Array, expiresAt: number, state: typeof LIVE | typeof FAILED): void {
-    const hash = hashBytes(k);
+  private putEncoded(key: CacheKey, hash: number, kind: number, bytes: Uint8Array, expiresAt: number, state: typeof LIVE | typeof FAILED): void {
     const stored = this.store.locked(() => {
-      if (this.store.put(k, hash, kind, bytes, expiresAt, state)) return true;
-      this.store.remove(k, hash); // a computing marker must not outlive a value that cannot be stored
+      if (this.store.put(key, hash, kind, bytes, expiresAt, state)) return true;
+      this.store.remove(key, hash); // a computing marker must not outlive a value that cannot be stored
       return false;
     });
     if (!stored) {
       const max = this.handle.geometry.maxBytes;
-      throw new CacheValueError(describeKey(key), `it needs ${k.length + bytes.length} bytes with its key (a block of the next power of two, at least 64), more than the cache's maxBytes of ${max} can give it`);
+      const needs = valueOffset(0, storedKeyBytes(key)) + bytes.length;
+      throw new CacheValueError(describeKey(key), `it needs ${needs} bytes with its key (a block of the next power of two, at least 64), more than the cache's maxBytes of ${max} can give it`);
     }
   }
 
@@ -186,23 +183,25 @@ export class SharedCache implements ActorCache {
     if (result.async) await result.value;
   }
 
-  private keyBytes(key: CacheKey): Uint8Array {
+  /** The key's hash, once it is checked: a string or bytes, not empty, at most MAX_KEY_LENGTH long. */
+  private hashOf(key: CacheKey): number {
     if (typeof key === 'string') {
       if (key.length === 0) throw new CacheKeyError(this.name, 'a key must not be empty');
-      this.keyScratch[0] = 0;
-      const { read, written } = encoder.encodeInto(key, this.keyScratch.subarray(1));
-      if (read !== key.length) throw new CacheKeyError(this.name, `key '${key.slice(0, 40)}...' is longer than ${MAX_KEY_BYTES} bytes in UTF-8`);
-      return this.keyScratch.subarray(0, written + 1);
+      if (key.length > MAX_KEY_LENGTH) throw new CacheKeyError(this.name, `key '${key.slice(0, 40)}...' is ${key.length} characters, longer than ${MAX_KEY_LENGTH}`);
+      return hashKey(key);
     }
     if (key instanceof Uint8Array) {
       if (key.length === 0) throw new CacheKeyError(this.name, 'a key must not be empty');
-      if (key.length > MAX_KEY_BYTES) throw new CacheKeyError(this.name, `a key of ${key.length} bytes is longer than ${MAX_KEY_BYTES}`);
-      this.keyScratch[0] = 1;
-      this.keyScratch.set(key, 1);
-      return this.keyScratch.subarray(0, key.length + 1);
+      if (key.length > MAX_KEY_LENGTH) throw new CacheKeyError(this.name, `a key of ${key.length} bytes is longer than ${MAX_KEY_LENGTH}`);
+      return hashKey(key);
     }
     throw new CacheKeyError(this.name, `a key must be a string or a Uint8Array; got ${key === null ? 'null' : typeof key}`);
   }
+}
+
+/** A found value: read in place by the store (strings, numbers), or decoded from its copied bytes. */
+function valueOf(found: Found): unknown {
+  return found.bytes === undefined ? found.value : decodeValue(found.kind, found.bytes);
 }
 
 function expired(expiresAt: number): boolean {

@@ -8,9 +8,9 @@ import { CacheValueError } from './errors.js';
  * msgpack knows, a bigint past 64 bits) is refused by name rather than stored as something else.
  */
 export const KIND_MSGPACK = 0;
-/** A string value as its UTF-8 (decoding msgpack costs several times more for the common case). */
+/** A string value as its UTF-8, which a reader decodes straight from shared memory (msgpack's decoding costs several times more). */
 export const KIND_STRING = 100;
-/** A number as its 8 bytes. */
+/** A number as its 8 bytes, read in place. */
 export const KIND_NUMBER = 101;
 const TYPED: readonly (new (buffer: ArrayBufferLike, offset?: number, length?: number) => ArrayBufferView)[] = [
   Float64Array,
@@ -27,12 +27,10 @@ const TYPED: readonly (new (buffer: ArrayBufferLike, offset?: number, length?: n
 ];
 
 const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
-const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder();
 const numberBytes = new Float64Array(1);
 
 export function encodeValue(value: unknown, key: string): { kind: number; bytes: Uint8Array } {
-  if (typeof value === 'string') return { kind: KIND_STRING, bytes: utf8Encoder.encode(value) };
+  if (typeof value === 'string') return { kind: KIND_STRING, bytes: Buffer.from(value, 'utf8') };
   if (typeof value === 'number') {
     numberBytes[0] = value;
     return { kind: KIND_NUMBER, bytes: new Uint8Array(numberBytes.buffer) };
@@ -50,7 +48,7 @@ export function encodeValue(value: unknown, key: string): { kind: number; bytes:
 }
 
 export function decodeValue(kind: number, bytes: Uint8Array): unknown {
-  if (kind === KIND_STRING) return utf8Decoder.decode(bytes);
+  if (kind === KIND_STRING) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   if (kind === KIND_NUMBER) return new Float64Array(bytes.buffer, bytes.byteOffset, 1)[0];
   if (kind === KIND_MSGPACK) return packr.unpack(bytes);
   const Type = TYPED[kind - 1]!;
