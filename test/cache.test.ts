@@ -173,6 +173,15 @@ describe('the cache of a system', () => {
     expect(system.cache().stats().entries).toBe(1000);
   });
 
+  it("a memo's error reaches every caller waiting on it, computed once", async () => {
+    const { system } = await start();
+    const actors = await Promise.all([0, 1, 2].map((i) => system.spawn(`f${i}`, fixture('cache-user'))));
+    const answers = (await Promise.all(actors.map((ref) => ref.ask({ type: 'memo-fail', key: 'quote:XYZ', afterMs: 150 }, { timeoutMs: 10_000 })))) as Array<{ ok: boolean; name: string; message: string; computed: number }>;
+    for (const a of answers) expect(a).toMatchObject({ ok: false, name: 'RangeError', message: 'no quote for quote:XYZ' });
+    expect(answers.reduce((n, a) => n + a.computed, 0)).toBe(1);
+    expect(system.cache().get('quote:XYZ')).toBeUndefined(); // an error is not a value
+  });
+
   it('hands a memo over when the actor computing it dies: a waiter computes it', async () => {
     const { system } = await start();
     const dying = await system.spawn('dying', fixture('cache-user'));
