@@ -4,6 +4,7 @@ import {
   ENTRY_WORDS,
   E_BLOCK,
   E_CLASS,
+  E_EXPIRES_F64,
   E_HASH,
   E_KEY_BYTES,
   E_KIND,
@@ -125,7 +126,7 @@ export class CacheStore {
     this.alive = new Int32Array(buffer, r.alive, MAX_PARTICIPANTS);
     this.index = new Int32Array(buffer, r.index, geometry.indexSize);
     this.entries = new Int32Array(buffer, r.entries, geometry.slots * ENTRY_WORDS);
-    this.expires = new Float64Array(buffer, r.expires, geometry.slots);
+    this.expires = new Float64Array(buffer, r.entries, geometry.slots * (ENTRY_WORDS / 2)); // read at id * 8 + E_EXPIRES_F64
     this.sketch = new FrequencySketch(new Int32Array(buffer, r.sketch, (4 * geometry.sketchWidth) / 8), this.header, geometry.sketchWidth, 10 * geometry.maxEntries);
     this.reads = new Int32Array(buffer, r.reads, MAX_PARTICIPANTS * READ_BUFFER);
     this.cursors = new Int32Array(buffer, r.cursors, MAX_PARTICIPANTS * CURSOR_STRIDE);
@@ -204,7 +205,7 @@ export class CacheStore {
       if (kind === KIND_NUMBER) f.value = this.arenaF64[at >> 3];
       else if (kind === KIND_STRING) f.value = this.arenaText.toString('utf8', at, at + valueBytes);
       else f.bytes = this.arena.slice(at, at + valueBytes);
-      f.expiresAt = this.expires[id]!;
+      f.expiresAt = this.expires[id * 8 + E_EXPIRES_F64]!;
       if (Atomics.load(e, base + E_SEQ) !== seq) return RETRY;
       if (state === LIVE) this.record(id);
       return f;
@@ -312,7 +313,7 @@ export class CacheStore {
     e[base + E_VALUE_BYTES] = value.length;
     e[base + E_KIND] = kind | keyFlags(key);
     e[base + E_OWNER] = 0;
-    this.expires[id] = expiresAt;
+    this.expires[id * 8 + E_EXPIRES_F64] = expiresAt;
     const wasIndexed = e[base + E_SLOT]! >= 0;
     e[base + E_STATE] = state;
     if (!wasIndexed) this.insertIndex(id, hash);
@@ -352,7 +353,7 @@ export class CacheStore {
     e[base + E_VALUE_BYTES] = 0;
     e[base + E_OWNER] = owner;
     e[base + E_STATE] = COMPUTING;
-    this.expires[id] = 0;
+    this.expires[id * 8 + E_EXPIRES_F64] = 0;
     this.insertIndex(id, hash);
     Atomics.add(e, base + E_SEQ, 1);
     this.header[H_BYTES]! += MIN_BLOCK << cls;
@@ -369,7 +370,7 @@ export class CacheStore {
 
   /** When entry `id` expires (ms since the epoch; 0: never). */
   expiresAt(id: number): number {
-    return this.expires[id]!;
+    return this.expires[id * 8 + E_EXPIRES_F64]!;
   }
 
   /** Removes `key`; true if it was there. */
@@ -692,7 +693,7 @@ export class CacheStore {
   }
 
   private expiredAt(id: number, now: number): boolean {
-    const at = this.expires[id]!;
+    const at = this.expires[id * 8 + E_EXPIRES_F64]!;
     return at !== 0 && at <= now && this.entries[id * ENTRY_WORDS + E_STATE] === LIVE;
   }
 

@@ -6,8 +6,8 @@
  *   stats       MAX_PARTICIPANTS x STATS_STRIDE f64  hits and misses, a row (a cache line) per thread
  *   alive       MAX_PARTICIPANTS Int32    the generation of each participant slot's current thread
  *   index       indexSize Int32           open addressing: entry id, EMPTY or TOMBSTONE
- *   entries     slots x ENTRY_WORDS Int32 slots = maxEntries + ENTRY_SLACK
- *   expires     slots f64                 ms since the epoch; 0: no TTL
+ *   entries     slots x ENTRY_WORDS Int32 slots = maxEntries + ENTRY_SLACK; 64 bytes each, its expiry
+ *                                          (an f64 in its last two words) on the same cache line
  *   sketch      SKETCH_ROWS x sketchWidth 4-bit counters, 8 to an Int32
  *   reads       MAX_PARTICIPANTS x READ_BUFFER Int32   each thread's accesses (entry hit, or a missed
  *                                          key's hash), drained by the next writer into the sketch and lists
@@ -72,7 +72,9 @@ export const E_NEXT = 9;
 export const E_SLOT = 10; // its index slot
 export const E_OWNER = 11; // memo: participant | generation << 8 of the thread computing it
 export const E_WAKE = 12; // memo: bumped (and notified) when the value, an error, or a hand-over comes
-export const E_KIND = 13; // how the value bytes are encoded (values.ts)
+export const E_KIND = 13; // how the value bytes are encoded (values.ts), and KEY_IS_BYTES
+/** Words 14-15: the expiry, ms since the epoch (0: no TTL), as the f64 at index id * 8 + E_EXPIRES_F64. */
+export const E_EXPIRES_F64 = 7;
 
 /** E_STATE */
 export const FREE = 0;
@@ -122,10 +124,9 @@ export function regionsOf(g: CacheGeometry) {
   const alive = take(MAX_PARTICIPANTS * 4);
   const index = take(g.indexSize * 4);
   const entries = take(g.slots * ENTRY_WORDS * 4);
-  const expires = take(g.slots * 8);
   const sketch = take((SKETCH_ROWS * g.sketchWidth) / 2); // 4 bits each
   const reads = take(MAX_PARTICIPANTS * READ_BUFFER * 4);
   const cursors = take(MAX_PARTICIPANTS * CURSOR_STRIDE * 4, 64);
   const arena = take(g.arenaBytes);
-  return { header, stats, alive, index, entries, expires, sketch, reads, cursors, arena, total: Math.ceil(at / 8) * 8 };
+  return { header, stats, alive, index, entries, sketch, reads, cursors, arena, total: Math.ceil(at / 8) * 8 };
 }
