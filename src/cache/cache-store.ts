@@ -301,24 +301,7 @@ export class CacheStore {
       this.removeEntry(id, false);
       return false;
     }
-    const e = this.entries;
-    const base = id * ENTRY_WORDS;
-    Atomics.add(e, base + E_SEQ, 1); // odd: readers retry
-    writeKey(this.arena, this.arena16, block, key);
-    this.arena.set(value, valueOffset(block, keyBytes));
-    e[base + E_HASH] = hash;
-    e[base + E_BLOCK] = block;
-    e[base + E_CLASS] = cls;
-    e[base + E_KEY_BYTES] = keyBytes;
-    e[base + E_VALUE_BYTES] = value.length;
-    e[base + E_KIND] = kind | keyFlags(key);
-    e[base + E_OWNER] = 0;
-    this.expires[id * 8 + E_EXPIRES_F64] = expiresAt;
-    const wasIndexed = e[base + E_SLOT]! >= 0;
-    e[base + E_STATE] = state;
-    if (!wasIndexed) this.insertIndex(id, hash);
-    Atomics.add(e, base + E_SEQ, 1); // even: readers may take it
-    this.header[H_BYTES]! += MIN_BLOCK << cls;
+    this.fill(id, key, hash, block, cls, { kind, value, expiresAt, owner: 0, state });
     this.link(id, WINDOW);
     this.header[H_SETS]!++;
     this.wake(id);
@@ -341,23 +324,34 @@ export class CacheStore {
       this.removeEntry(id, false);
       return NONE;
     }
+    this.fill(id, key, hash, block, cls, { kind: 0, value: undefined, expiresAt: 0, owner, state: COMPUTING });
+    return id;
+  }
+
+  /**
+   * Writes an entry (key, value, fields) between two bumps of its sequence word, indexes it if it is
+   * new, and counts its block in the bytes.
+   */
+  private fill(id: number, key: CacheKey, hash: number, block: number, cls: number, v: { kind: number; value: Uint8Array | undefined; expiresAt: number; owner: number; state: number }): void {
     const e = this.entries;
     const base = id * ENTRY_WORDS;
-    Atomics.add(e, base + E_SEQ, 1);
+    const keyBytes = storedKeyBytes(key);
+    Atomics.add(e, base + E_SEQ, 1); // odd: readers retry
     writeKey(this.arena, this.arena16, block, key);
+    if (v.value !== undefined) this.arena.set(v.value, valueOffset(block, keyBytes));
     e[base + E_HASH] = hash;
     e[base + E_BLOCK] = block;
     e[base + E_CLASS] = cls;
     e[base + E_KEY_BYTES] = keyBytes;
-    e[base + E_KIND] = keyFlags(key);
-    e[base + E_VALUE_BYTES] = 0;
-    e[base + E_OWNER] = owner;
-    e[base + E_STATE] = COMPUTING;
-    this.expires[id * 8 + E_EXPIRES_F64] = 0;
-    this.insertIndex(id, hash);
-    Atomics.add(e, base + E_SEQ, 1);
+    e[base + E_VALUE_BYTES] = v.value?.length ?? 0;
+    e[base + E_KIND] = v.kind | keyFlags(key);
+    e[base + E_OWNER] = v.owner;
+    this.expires[id * 8 + E_EXPIRES_F64] = v.expiresAt;
+    const wasIndexed = e[base + E_SLOT]! >= 0;
+    e[base + E_STATE] = v.state;
+    if (!wasIndexed) this.insertIndex(id, hash);
+    Atomics.add(e, base + E_SEQ, 1); // even: readers may take it
     this.header[H_BYTES]! += MIN_BLOCK << cls;
-    return id;
   }
 
   /** Gives a computing entry to a new owner (its old one died); false if it is no longer computing for `expectedOwner`. */
