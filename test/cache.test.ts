@@ -182,6 +182,18 @@ describe('the cache of a system', () => {
     expect(system.cache().get('quote:XYZ')).toBeUndefined(); // an error is not a value
   });
 
+  it('a worker that dies holding the lock (mid-change) leaves no hung writers: the cache is emptied, counted and logged', async () => {
+    const { system, logs } = await start();
+    const victim = await system.spawn('victim', fixture('cache-user'));
+    system.cache().set('before', 1);
+    victim.send({ type: 'die-in-lock' });
+    await eventually(() => system.cache().stats().resets, (n) => n === 1);
+    system.cache().set('after', 2); // takes the lock: it would wait forever if the dead worker still held it
+    expect([system.cache().get('before'), system.cache().get('after')]).toEqual([undefined, 2]);
+    expect(system.cache().audit()).toMatchObject({ entries: 1, listed: 1 });
+    expect(logs.some((l) => l.event === 'cache-reset' && l.cache === 'default')).toBe(true);
+  });
+
   it('hands a memo over when the actor computing it dies: a waiter computes it', async () => {
     const { system } = await start();
     const dying = await system.spawn('dying', fixture('cache-user'));

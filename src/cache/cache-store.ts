@@ -30,6 +30,8 @@ import {
   H_LIST_HEAD,
   H_LIST_TAIL,
   H_LOCK,
+  H_LOCK_OWNER,
+  H_RESETS,
   H_PROTECTED_BYTES,
   H_PARTICIPANTS,
   CURSOR_STRIDE,
@@ -225,9 +227,11 @@ export class CacheStore {
     this.reads[this.participant * READ_BUFFER + (written & (READ_BUFFER - 1))] = access;
     Atomics.store(this.cursors, at + C_WRITTEN, (written + 1) | 0);
     if (((written + 1 - Atomics.load(this.cursors, at + C_DRAINED)) | 0) >= (READ_BUFFER * 3) / 4 && Atomics.compareExchange(this.header, H_LOCK, 0, 1) === 0) {
+      Atomics.store(this.header, H_LOCK_OWNER, this.participant + 1);
       try {
         this.drainAccesses();
       } finally {
+        Atomics.store(this.header, H_LOCK_OWNER, 0);
         unlock(this.header, H_LOCK);
       }
     }
@@ -258,13 +262,39 @@ export class CacheStore {
   /** Runs `change` holding the writers' lock, after applying the hits readers queued. */
   locked<T>(change: () => T): T {
     lock(this.header, H_LOCK);
+    Atomics.store(this.header, H_LOCK_OWNER, this.participant + 1);
     try {
       this.drainAccesses();
       this.sketch.ageIfDue();
       return change();
     } finally {
+      Atomics.store(this.header, H_LOCK_OWNER, 0);
       unlock(this.header, H_LOCK);
     }
+  }
+
+  /**
+   * After the thread of participant `slot` is gone (its exit seen by the host): if it died holding
+   * the lock, in the middle of a change, nothing in the table can be trusted, so the cache is
+   * emptied (its stats kept, the reset counted) and the lock freed. True when that happened.
+   */
+  recoverFromDeadWriter(slot: number): boolean {
+    if (Atomics.load(this.header, H_LOCK) === 0 || Atomics.load(this.header, H_LOCK_OWNER) !== slot + 1) return false;
+    Atomics.store(this.header, H_LOCK_OWNER, this.participant + 1); // the dead thread cannot run again: the lock is ours
+    for (let id = 0; id < this.geometry.slots; id++) {
+      const base = id * ENTRY_WORDS;
+      if (this.entries[base + E_STATE] === FREE) continue;
+      Atomics.add(this.entries, base + E_SEQ, (Atomics.load(this.entries, base + E_SEQ) & 1) === 1 ? 1 : 2); // even, and changed: readers in flight retry
+      this.entries[base + E_STATE] = FREE;
+      this.wake(id); // memo waiters look again (and compute)
+    }
+    this.reset();
+    this.header[H_ENTRIES] = 0;
+    this.header[H_BYTES] = 0;
+    this.header[H_RESETS]!++;
+    Atomics.store(this.header, H_LOCK_OWNER, 0);
+    unlock(this.header, H_LOCK);
+    return true;
   }
 
   /** The live (or computing) entry id for `key`, under the lock; NONE when there is none. */
@@ -398,9 +428,9 @@ export class CacheStore {
   }
 
   /** Entries and bytes in use, and what eviction and expiry did. */
-  counters(): { entries: number; bytes: number; evictions: number; expirations: number; sets: number; deletes: number } {
+  counters(): { entries: number; bytes: number; evictions: number; expirations: number; sets: number; deletes: number; resets: number } {
     const h = this.header;
-    return { entries: Atomics.load(h, H_ENTRIES), bytes: Atomics.load(h, H_BYTES), evictions: Atomics.load(h, H_EVICTIONS), expirations: Atomics.load(h, H_EXPIRATIONS), sets: Atomics.load(h, H_SETS), deletes: Atomics.load(h, H_DELETES) };
+    return { entries: Atomics.load(h, H_ENTRIES), bytes: Atomics.load(h, H_BYTES), evictions: Atomics.load(h, H_EVICTIONS), expirations: Atomics.load(h, H_EXPIRATIONS), sets: Atomics.load(h, H_SETS), deletes: Atomics.load(h, H_DELETES), resets: Atomics.load(h, H_RESETS) };
   }
 
   /**

@@ -41,6 +41,8 @@ export const H_LIST_HEAD = 16; // + region
 export const H_LIST_TAIL = 19; // + region
 export const H_FREE_BLOCKS = 24; // + size class: the free lists of arena blocks
 export const SIZE_CLASSES = 32;
+export const H_LOCK_OWNER = 56; // 1 + the participant slot holding the lock (0: none)
+export const H_RESETS = 57; // times the cache was emptied because a thread died holding the lock
 export const MIN_BLOCK = 64;
 
 export const MAX_PARTICIPANTS = 256;

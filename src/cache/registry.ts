@@ -22,7 +22,11 @@ export class CacheRegistry {
   private readonly freeSlots: number[] = [];
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(options: Record<string, ResolvedCacheOptions>) {
+  constructor(
+    options: Record<string, ResolvedCacheOptions>,
+    /** A cache was emptied because the worker in `slot` died holding its lock (the system logs it). */
+    private readonly onReset: (cache: string) => void = () => {},
+  ) {
     for (const [name, o] of Object.entries(options)) {
       const geometry = geometryFor(o.maxEntries, o.maxBytes);
       const handle: CacheHandle = { name, buffer: CacheStore.create(geometry), geometry, ttlMs: o.ttlMs };
@@ -71,7 +75,10 @@ export class CacheRegistry {
     const dead = slot | (this.generations[slot]! << 8);
     this.generations[slot] = (this.generations[slot]! + 1) & 0xffffff || 1;
     this.publishGeneration(slot);
-    for (const store of this.stores.values()) store.locked(() => store.dropComputingOf((owner) => owner === dead));
+    for (const [name, store] of this.stores) {
+      if (store.recoverFromDeadWriter(slot)) this.onReset(name);
+      store.locked(() => store.dropComputingOf((owner) => owner === dead));
+    }
     this.freeSlots.push(slot);
   }
 

@@ -117,7 +117,7 @@ export class SharedCache implements ActorCache {
   stats(): CacheStats {
     const { hits, misses } = this.store.hitsAndMisses();
     const c = this.store.counters();
-    return { hits, misses, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses), evictions: c.evictions, expirations: c.expirations, entries: c.entries, bytes: c.bytes, maxBytes: this.handle.geometry.maxBytes, maxEntries: this.handle.geometry.maxEntries };
+    return { hits, misses, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses), evictions: c.evictions, expirations: c.expirations, entries: c.entries, bytes: c.bytes, maxBytes: this.handle.geometry.maxBytes, maxEntries: this.handle.geometry.maxEntries, resets: c.resets };
   }
 
   /** The store's own counters recomputed from its entries and lists (for tests and `dualbus` checks). */

@@ -95,7 +95,9 @@ export class System extends EventEmitter {
     this.logger = options.logger ?? defaultLogger(options.logFormat);
     const log = new LifecycleLog(this.logger, this.name);
     this.pool = new KernelPool(options.kernels, entries.kernel);
-    this.caches = new CacheRegistry(options.caches);
+    this.caches = new CacheRegistry(options.caches, (cache) =>
+      this.logger.warn({ system: this.name, event: 'cache-reset', cache }, `cache ${cache}: emptied: a worker was killed while it held the cache's lock, in the middle of a change`),
+    );
     const mailbox = Mailbox.create(HOST_MAILBOX_BYTES, HOST_REPLIES_BYTES);
     mailbox.setState(ActorState.Running);
     this.endpoint = new Endpoint({

@@ -59,6 +59,8 @@ export interface CacheStats {
   bytes: number;
   maxBytes: number;
   maxEntries: number;
+  /** Times the cache was emptied because a thread died (killed) in the middle of changing it. */
+  resets: number;
 }
 
 /** One of the host's caches as the host and its actors use it (cache/shared-cache.ts). */
