@@ -47,12 +47,12 @@ describe('a cache in one thread', () => {
   it('expires entries after their TTL (the cache default or their own), and counts them', async () => {
     const { cache } = cacheOf({ ttlMs: 60 });
     cache.set('default-ttl', 1);
-    cache.set('own-ttl', 2, { ttlMs: 400 });
+    cache.set('own-ttl', 2, { ttlMs: 1500 }); // far from the first check: a stalled machine must not expire it early
     cache.set('forever', 3, { ttlMs: 0 });
     expect([cache.get('default-ttl'), cache.get('own-ttl'), cache.get('forever')]).toEqual([1, 2, 3]);
     await new Promise((r) => setTimeout(r, 120));
     expect([cache.get('default-ttl'), cache.get('own-ttl'), cache.get('forever')]).toEqual([undefined, 2, 3]);
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 1500));
     expect([cache.get('default-ttl'), cache.get('own-ttl'), cache.get('forever')]).toEqual([undefined, undefined, 3]);
     expect(cache.sweep()).toBe(2);
     expect(cache.stats()).toMatchObject({ entries: 1, expirations: 2 });
