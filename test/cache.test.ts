@@ -54,7 +54,7 @@ describe('a cache in one thread', () => {
     expect([cache.get('default-ttl'), cache.get('own-ttl'), cache.get('forever')]).toEqual([undefined, 2, 3]);
     await new Promise((r) => setTimeout(r, 1500));
     expect([cache.get('default-ttl'), cache.get('own-ttl'), cache.get('forever')]).toEqual([undefined, undefined, 3]);
-    expect(cache.sweep()).toBe(2);
+    cache.sweep(); // the host's sweeper (every second) may have taken some already: both count
     expect(cache.stats()).toMatchObject({ entries: 1, expirations: 2 });
   });
 
