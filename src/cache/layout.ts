@@ -125,10 +125,10 @@ export function regionsOf(g: CacheGeometry) {
   const stats = take(MAX_PARTICIPANTS * STATS_STRIDE * 8, 64);
   const alive = take(MAX_PARTICIPANTS * 4);
   const index = take(g.indexSize * 4);
-  const entries = take(g.slots * ENTRY_WORDS * 4);
+  const entries = take(g.slots * ENTRY_WORDS * 4, 64); // an entry is one cache line
   const sketch = take((SKETCH_ROWS * g.sketchWidth) / 2); // 4 bits each
   const reads = take(MAX_PARTICIPANTS * READ_BUFFER * 4);
   const cursors = take(MAX_PARTICIPANTS * CURSOR_STRIDE * 4, 64);
-  const arena = take(g.arenaBytes);
+  const arena = take(g.arenaBytes, 64); // blocks start on cache lines
   return { header, stats, alive, index, entries, sketch, reads, cursors, arena, total: Math.ceil(at / 8) * 8 };
 }
