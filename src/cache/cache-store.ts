@@ -653,7 +653,9 @@ export class CacheStore {
     if (access >= this.geometry.slots || this.entries[access * ENTRY_WORDS + E_STATE] !== LIVE) return;
     this.sketch.increment(this.entries[access * ENTRY_WORDS + E_HASH]!);
     const region = this.entries[access * ENTRY_WORDS + E_REGION]!;
-    if (region === WINDOW || region === PROTECTED) this.moveTo(access, region);
+    if (region === WINDOW || region === PROTECTED) {
+      if (this.header[H_LIST_TAIL + region] !== access) this.moveTo(access, region); // already the most recent: nothing to move
+    }
     else if (region === PROBATION) {
       this.moveTo(access, PROTECTED);
       this.demoteProtected();
