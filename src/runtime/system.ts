@@ -6,7 +6,6 @@ import { Endpoint } from '../transport/endpoint/endpoint.js';
 import { ActorNotFound, InvalidOption, SupervisionFailed, SystemStopped } from '../transport/errors.js';
 import { Mailbox } from '../transport/ring/mailbox.js';
 import { ActorState, HOST_ID, HOST_NAME, serializeError } from '../transport/protocol.js';
-import { resolveBusOptions } from '../transport/redis/config.js';
 import { patternProblem } from '../transport/topic.js';
 import type { SupervisorSpec } from '../../supervisors/spec.js';
 import type { CellEnv, CellExit } from './actor-cell.js';
@@ -15,7 +14,6 @@ import { DEFAULT_CACHE } from '../cache/options.js';
 import { CacheRegistry } from '../cache/registry.js';
 import type { SharedCache } from '../cache/shared-cache.js';
 import { ActorRef } from './actor-ref.js';
-import { BusLink } from './bus-link.js';
 import { DeadLetters, type DeadLetter } from './dead-letters.js';
 import { HostInbox } from './host-inbox.js';
 import { HostSubscribers, type SubscriptionHandler } from './host-subscribers.js';
@@ -24,6 +22,7 @@ import { defaultLogger } from './logger.js';
 import { Observability, type SystemStats } from './observability.js';
 import { resolveSystemOptions, type ChildOptions, type ResolvedSystemOptions, type SystemOptions } from './options.js';
 import { Supervision } from './supervision.js';
+import { connectSystemBus } from './system-bus.js';
 import { SystemDirectory } from './system-directory.js';
 import { child } from './tree.js';
 
@@ -353,36 +352,11 @@ export class System extends EventEmitter {
     }
   }
 
-  /** @internal createSystem: connects the bridge (before any actor starts). */
+  /** @internal createSystem: connects the bridge (before any actor starts); shuts the system down if it cannot. */
   async startBus(): Promise<void> {
-    if (this.options.bus === undefined) return;
-    let options;
     try {
-      options = resolveBusOptions(this.options.bus, this.name);
+      await connectSystemBus({ name: this.name, options: this.options, bridgeEntry: this.entries.bridge, directory: this.directory, endpoint: this.endpoint, logger: this.logger });
     } catch (err) {
-      await this.shutdown();
-      throw err;
-    }
-    const bus = new BusLink(options, {
-      bridgeEntry: this.entries.bridge,
-      peers: () => this.directory.allPeers(),
-      subscriptions: () => this.directory.routedSubscriptions(),
-      compressAbove: this.options.compressAbove,
-      latencySampleEvery: this.options.latencySampleEvery,
-      staleClaimMs: this.options.staleClaimMs,
-      onDirectory: (actors, patterns) => void this.directory.setRemote(actors, patterns),
-      onEvent: (event, detail, error) => {
-        const level = event === 'directory' ? 'info' : event === 'redis-error' || event === 'unroutable' ? 'warn' : 'error';
-        this.logger[level]({ system: this.name, event, ...detail, ...(error ? { reason: error } : {}) }, `bus: ${event}${error ? `: ${error.message}` : ''}`);
-      },
-    });
-    this.directory.bus = bus;
-    this.endpoint.setPeers([bus.entry]);
-    try {
-      await bus.start();
-    } catch (err) {
-      await bus.stop();
-      this.directory.bus = undefined;
       await this.shutdown();
       throw err;
     }
