@@ -17,7 +17,7 @@ import {
   type ControlFromWorker,
   type WorkerBoot,
 } from '../transport/protocol.js';
-import { WorkerCaches } from '../cache/worker-caches.js';
+import { ThreadCaches } from '../cache/thread-caches.js';
 import { ActorContextImpl } from './context.js';
 import { isActorDefinition } from './define.js';
 import { KernelClient } from './kernel-client.js';
@@ -76,7 +76,7 @@ async function attach(m: AttachMessage): Promise<void> {
   const controlPending = (): boolean => control.pending() || kernels.answerPending();
 
   const selfMessages = new SelfMessages(mailbox.doorbell);
-  const caches = new WorkerCaches(m.caches, m.cacheParticipant, m.cacheGeneration);
+  const caches = new ThreadCaches(m.caches, m.cacheParticipant, m.cacheGeneration);
   const ctx = new ActorContextImpl(endpoint, boot.askTimeoutMs, kernels, (msg) => selfMessages.push(msg), (name) => caches.cache(name));
   let state: unknown;
   try {

@@ -57,10 +57,6 @@ export class CacheStore {
     return buffer;
   }
 
-  get entries(): Int32Array {
-    return this.views.entries;
-  }
-
   get alive(): Int32Array {
     return this.views.alive;
   }
@@ -178,6 +174,17 @@ export class CacheStore {
     if (e[base + E_STATE] !== COMPUTING || e[base + E_OWNER] !== expectedOwner) return false;
     e[base + E_OWNER] = owner;
     return true;
+  }
+
+  /** Until entry `id`'s wake word moves past `wake` (a value, an error, a hand-over), or `timeoutMs`. */
+  async waitForWake(id: number, wake: number, timeoutMs: number): Promise<void> {
+    const result = Atomics.waitAsync(this.views.entries, id * ENTRY_WORDS + E_WAKE, wake, timeoutMs);
+    if (result.async) await result.value;
+  }
+
+  /** Entry `id`'s state (FREE, LIVE, COMPUTING, FAILED). */
+  stateOf(id: number): number {
+    return this.views.entries[id * ENTRY_WORDS + E_STATE]!;
   }
 
   /** When entry `id` expires (ms since the epoch; 0: never). */

@@ -1,8 +1,8 @@
 import { CacheStore } from './cache-store.js';
-import { UnknownCache } from './errors.js';
 import { MAX_PARTICIPANTS, geometryFor } from './layout.js';
 import type { ResolvedCacheOptions } from './options.js';
-import { SharedCache, type CacheHandle, type CacheStats } from './shared-cache.js';
+import type { CacheHandle, CacheStats, SharedCache } from './shared-cache.js';
+import { ThreadCaches } from './thread-caches.js';
 
 /** Participant 0 is the host's own thread. */
 const HOST = 0;
@@ -17,7 +17,8 @@ const SWEEP_EVERY_MS = 1000;
 export class CacheRegistry {
   private readonly handles = new Map<string, CacheHandle>();
   private readonly stores = new Map<string, CacheStore>();
-  private readonly hostCaches = new Map<string, SharedCache>();
+  /** The host thread's view of the caches, on the stores above. */
+  private readonly host: ThreadCaches;
   private readonly generations = new Int32Array(MAX_PARTICIPANTS);
   private readonly freeSlots: number[] = [];
   private readonly sweeper: NodeJS.Timeout;
@@ -36,6 +37,7 @@ export class CacheRegistry {
     for (let slot = MAX_PARTICIPANTS - 1; slot > HOST; slot--) this.freeSlots.push(slot);
     this.generations[HOST] = 1;
     this.publishGeneration(HOST);
+    this.host = new ThreadCaches(this.list(), HOST, this.generations[HOST]!, (name) => this.stores.get(name));
     // Expired entries leave at writes and are skipped by reads; this frees their bytes in a cache nobody writes to.
     this.sweeper = setInterval(() => {
       for (const store of this.stores.values()) store.locked(() => store.sweepExpired());
@@ -50,14 +52,7 @@ export class CacheRegistry {
 
   /** The host's view of a cache. */
   cache(name: string): SharedCache {
-    let cache = this.hostCaches.get(name);
-    if (cache === undefined) {
-      const handle = this.handles.get(name);
-      if (handle === undefined) throw new UnknownCache(name, [...this.handles.keys()]);
-      cache = new SharedCache(handle, HOST, this.generations[HOST]!);
-      this.hostCaches.set(name, cache);
-    }
-    return cache;
+    return this.host.cache(name);
   }
 
   /** A slot for a starting worker: [participant, generation]. Slots run out only past 255 live workers (then they share the host's, without memo hand-over). */

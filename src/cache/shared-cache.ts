@@ -1,7 +1,7 @@
 import { CacheStore, type Found } from './cache-store.js';
 import { hashKey } from './key-codec.js';
 import { CacheKeyError, CacheValueError } from './errors.js';
-import { COMPUTING, ENTRY_WORDS, E_STATE, E_WAKE, FAILED, LIVE, NONE } from './layout.js';
+import { COMPUTING, FAILED, LIVE, NONE } from './layout.js';
 import type { ActorCache, CacheKey, CacheStats } from '../transport/contract.js';
 import type { CacheHandle } from '../transport/protocol.js';
 import { KIND_MSGPACK, decodeValue, encodeValue } from './values.js';
@@ -36,8 +36,10 @@ export class SharedCache implements ActorCache {
     /** This thread's participant slot and generation (memo owners; the stats row). */
     private readonly participant: number,
     private readonly generation: number,
+    /** The thread's store of this cache when it has one already (the host's registry). */
+    store?: CacheStore,
   ) {
-    this.store = new CacheStore(handle.buffer, handle.geometry, participant);
+    this.store = store ?? new CacheStore(handle.buffer, handle.geometry, participant);
   }
 
   get name(): string {
@@ -91,7 +93,7 @@ export class SharedCache implements ActorCache {
       if (found !== undefined && found.state === COMPUTING) {
         const { id, owner, wake } = found; // the store reuses its result object
         if (this.ownerAlive(owner)) {
-          await this.waitForWake(id, wake);
+          await this.store.waitForWake(id, wake, WAITER_CHECK_MS);
           continue;
         }
         const tookOver = this.store.locked(() => this.store.handOver(id, owner, me));
@@ -102,8 +104,7 @@ export class SharedCache implements ActorCache {
       const started = this.store.locked(() => {
         const existing = this.store.lookup(k, hash);
         if (existing !== NONE) {
-          const state = this.store.entries[existing * ENTRY_WORDS + E_STATE];
-          if (state === COMPUTING || !expired(this.store.expiresAt(existing))) return 'retry'; // begun, set or failed meanwhile: read it
+          if (this.store.stateOf(existing) === COMPUTING || !expired(this.store.expiresAt(existing))) return 'retry'; // begun, set or failed meanwhile: read it
           this.store.remove(k, hash); // expired: computed afresh
         }
         return this.store.beginComputing(k, hash, me) === NONE ? 'uncached' : 'mine';
@@ -178,10 +179,6 @@ export class SharedCache implements ActorCache {
     return Atomics.load(this.store.alive, owner & 0xff) === owner >>> 8;
   }
 
-  private async waitForWake(id: number, wake: number): Promise<void> {
-    const result = Atomics.waitAsync(this.store.entries, id * ENTRY_WORDS + E_WAKE, wake, WAITER_CHECK_MS);
-    if (result.async) await result.value;
-  }
 
   /** The key's hash, once it is checked: a string or bytes, not empty, at most MAX_KEY_LENGTH long. */
   private hashOf(key: CacheKey): number {

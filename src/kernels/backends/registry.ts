@@ -73,9 +73,12 @@ function importAccelerator(name: AcceleratorName): Promise<AcceleratorModule> {
   }
 }
 
+/** One accelerator as the probe found it (the pool's BackendInfo). */
+type Probed = { available: boolean; reason?: string; device?: string };
+
 /** Whether each accelerator opens in this thread, and on what (or why not): the pool's probe. */
-export async function probeAccelerators(names: readonly AcceleratorName[]): Promise<Partial<Record<AcceleratorName, { available: boolean; reason?: string; device?: string }>>> {
-  const out: Partial<Record<AcceleratorName, { available: boolean; reason?: string; device?: string }>> = {};
+export async function probeAccelerators(names: readonly AcceleratorName[]): Promise<Partial<Record<AcceleratorName, Probed>>> {
+  const out: Partial<Record<AcceleratorName, Probed>> = {};
   for (const name of names) {
     const load = await openAccelerator(name);
     out[name] = load.ok ? { available: true, device: load.device } : { available: false, reason: load.reason };

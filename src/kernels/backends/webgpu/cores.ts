@@ -1,5 +1,6 @@
 import type { BackendCores } from '../../cores.js';
 import { reducedPortfolio } from '../../counter-rng.js';
+import { columnMeans } from '../../builtin/var-input.js';
 import type { GpuDevice } from './gpu-device.js';
 import { COVARIANCE, DENSE, MONTECARLO_PNL, PORTFOLIO_PNL, ROLLING_MOMENTS, gridFor } from './shaders.js';
 
@@ -52,9 +53,7 @@ export function webgpuCores(gpu: GpuDevice): Partial<BackendCores> {
     async covariance(x, t, n, start, rows, out) {
       void t;
       const centred = new Float32Array(rows * n);
-      const mean = new Float64Array(n);
-      for (let r = start; r < start + rows; r++) for (let c = 0; c < n; c++) mean[c] += x[r * n + c];
-      for (let c = 0; c < n; c++) mean[c] /= rows;
+      const mean = columnMeans(x.subarray(start * n), rows, n);
       for (let r = 0; r < rows; r++) for (let c = 0; c < n; c++) centred[r * n + c] = x[(start + r) * n + c] - mean[c];
       const [result] = await gpu.run('covariance', COVARIANCE, [{ data: centred }, { bytes: n * n * F32 }], new Uint32Array([rows, n]), gridFor(n * n), [1]);
       out.set(result!.subarray(0, n * n));
