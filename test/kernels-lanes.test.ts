@@ -1,6 +1,9 @@
 // Direct lanes: an actor's kernel calls go straight to a pool thread, not through the host.
 import { describe, expect, it } from 'vitest';
 import type { ActorRef } from '../src/index.js';
+import { MessageChannel } from 'node:worker_threads';
+import { Lane } from '../src/actors/kernel-lanes.js';
+import { LANE_STARTED } from '../src/kernels/lanes/protocol.js';
 import { fixture, systemPerTest } from './helpers.js';
 
 const start = systemPerTest();
@@ -158,5 +161,22 @@ describe('direct lanes from actors to pool threads', () => {
       ],
     }, { timeoutMs: 5000 })) as Batch;
     expect(r.outcomes).toMatchObject([{ ok: true, result: { value: 1 } }, { ok: true, result: { value: 2 } }]);
+  });
+});
+
+describe('a lane', () => {
+  it('tells begun calls by their place on the lane, not their id: a call sent again after its thread died comes after higher ids', () => {
+    const { port1, port2 } = new MessageChannel();
+    const words = new Int32Array(new SharedArrayBuffer(64));
+    const lane = new Lane({ laneId: 1, port: port1, words, load: new Int32Array(new SharedArrayBuffer(4)) } as never);
+    const call = (id: number) => ({ id, seq: 0, kernel: 'k', backend: 'js' as const, input: null, postedAt: 0 });
+    const later = lane.post(call(10)); // a new call
+    const resent = lane.post(call(5)); // an older call, sent again here after its first thread died
+    Atomics.store(words, LANE_STARTED, later); // the thread began the first call on this lane...
+    expect(lane.began(later)).toBe(true);
+    expect(lane.began(resent)).toBe(false); // ...not the one queued behind it, whatever its id
+    expect(lane.cancelQueued(5, resent)).toBe(true);
+    port1.close();
+    port2.close();
   });
 });

@@ -27,6 +27,8 @@ interface Call {
   timer?: ReturnType<typeof setTimeout>;
   /** The lane it went on; undefined while it goes through the host. */
   lane?: Lane;
+  /** Its number on that lane (Lane.post). */
+  laneSeq: number;
   postedAt: number;
   copied: number;
   /** Rejected already (timeout, abort): kept only until its lane answers, to free its place. */
@@ -55,7 +57,7 @@ export class KernelClient implements ActorKernels {
     const id = this.nextId;
     this.nextId = id === MAX_ID ? 1 : id + 1; // lane words are int32; 0 means none
     return new Promise<R>((resolve, reject) => {
-      const c: Call = { id, kernel, input, backend: options.backend ?? 'auto', out: options.out, resolve: resolve as (v: unknown) => void, reject, postedAt: 0, copied: 0, abandoned: false };
+      const c: Call = { id, kernel, input, backend: options.backend ?? 'auto', out: options.out, resolve: resolve as (v: unknown) => void, reject, postedAt: 0, copied: 0, abandoned: false, laneSeq: 0 };
       const timeoutMs = options.timeoutMs ?? (this.lanes.size > 0 ? this.lanes.timeoutMs : undefined);
       if (timeoutMs !== undefined) {
         c.timeoutMs = timeoutMs; // 0: none, for the host too
@@ -117,7 +119,7 @@ export class KernelClient implements ActorKernels {
     c.postedAt = epochMs();
     c.copied = bytesCopied(c.input) + bytesCopied(c.out);
     try {
-      lane.post({ id: c.id, kernel: c.kernel, backend: c.backend, input: c.input, out: c.out, postedAt: c.postedAt });
+      c.laneSeq = lane.post({ id: c.id, seq: 0, kernel: c.kernel, backend: c.backend, input: c.input, out: c.out, postedAt: c.postedAt });
     } catch (err) {
       this.lanes.admission!.leave();
       this.settle(c);
@@ -170,10 +172,10 @@ export class KernelClient implements ActorKernels {
     for (const c of [...this.calls.values()]) {
       if (c.lane !== lane) continue;
       // The thread gives a call's place back as it answers: here only those it never answered.
-      if (!lane.began(c.id) || lane.running(c.id)) this.lanes.admission!.leave();
+      if (!lane.began(c.laneSeq) || lane.running(c.id)) this.lanes.admission!.leave();
       if (c.abandoned) {
         this.calls.delete(c.id);
-      } else if (!lane.began(c.id)) {
+      } else if (!lane.began(c.laneSeq)) {
         c.lane = undefined;
         this.dispatch(c);
       } else {
@@ -199,7 +201,7 @@ export class KernelClient implements ActorKernels {
     c.reject(err);
     // Queued: skipped when its turn comes. Running (or begun while we asked): its thread is stopped.
     // Begun and done: its answer is on its way.
-    const skipped = !lane.began(c.id) && lane.cancelQueued(c.id);
+    const skipped = !lane.began(c.laneSeq) && lane.cancelQueued(c.id, c.laneSeq);
     if (!skipped && lane.running(c.id)) this.post({ type: 'kernel-stop', laneId: lane.laneId, id: c.id });
   }
 

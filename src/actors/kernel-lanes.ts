@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { Admission } from '../kernels/admission.js';
-import { CANCEL_SLOTS, LANE_ANSWERED, LANE_CANCEL, LANE_RUNNING, LANE_STARTED, type LaneAnswer } from '../kernels/lanes/protocol.js';
+import { CANCEL_SLOTS, LANE_ANSWERED, LANE_CANCEL, LANE_RUNNING, LANE_STARTED, type LaneAnswer, type LaneCall } from '../kernels/lanes/protocol.js';
 import type { KernelLaneMessage } from '../transport/protocol.js';
 
 /** One lane of this worker to one kernel-pool thread. */
@@ -11,6 +11,8 @@ export class Lane {
   private readonly load: Int32Array;
   /** Answers read so far (against LANE_ANSWERED). */
   delivered = 0;
+  /** The seq of the last call posted on this lane. */
+  private posted = 0;
 
   constructor(m: KernelLaneMessage) {
     this.laneId = m.laneId;
@@ -24,8 +26,12 @@ export class Lane {
     return Atomics.load(this.load, 0);
   }
 
-  /** Posts a call (its place in the thread's load counted first, so the thread never counts below zero). */
-  post(call: unknown): void {
+  /**
+   * Posts a call, numbered on this lane (its `seq`, returned), its place in the thread's load counted
+   * first, so the thread never counts below zero.
+   */
+  post(call: LaneCall): number {
+    call.seq = (this.posted + 1) | 0;
     Atomics.add(this.load, 0, 1);
     try {
       this.port.postMessage(call);
@@ -33,6 +39,8 @@ export class Lane {
       Atomics.sub(this.load, 0, 1); // structured clone refused the input: nothing went
       throw err;
     }
+    this.posted = call.seq;
+    return call.seq;
   }
 
   /** An answer was posted that this thread's event loop has not delivered yet. */
@@ -40,9 +48,9 @@ export class Lane {
     return Atomics.load(this.words, LANE_ANSWERED) !== this.delivered;
   }
 
-  /** The thread began call `id` (calls on a lane run in order; ids wrap, so compared as int32 distances). */
-  began(id: number): boolean {
-    return ((Atomics.load(this.words, LANE_STARTED) - id) | 0) >= 0;
+  /** The thread began the call posted as `seq` (calls on a lane run in order; seqs wrap, so compared as int32 distances). */
+  began(seq: number): boolean {
+    return ((Atomics.load(this.words, LANE_STARTED) - seq) | 0) >= 0;
   }
 
   running(id: number): boolean {
@@ -50,13 +58,13 @@ export class Lane {
   }
 
   /**
-   * Asks the thread to skip queued call `id`; false when it has begun it meanwhile (or every slot is
-   * taken: it then runs and its answer is dropped).
+   * Asks the thread to skip queued call `id` (posted as `seq`); false when it has begun it meanwhile
+   * (or every slot is taken: it then runs and its answer is dropped).
    */
-  cancelQueued(id: number): boolean {
+  cancelQueued(id: number, seq: number): boolean {
     for (let i = 0; i < CANCEL_SLOTS; i++) {
       if (Atomics.compareExchange(this.words, LANE_CANCEL + i, 0, id) !== 0) continue;
-      if (!this.began(id)) return true;
+      if (!this.began(seq)) return true;
       Atomics.compareExchange(this.words, LANE_CANCEL + i, id, 0); // too late: free the slot again
       return false;
     }

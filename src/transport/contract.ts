@@ -13,8 +13,8 @@ export interface AskOptions {
 
 /** How one kernel call runs (see the system's kernel pool): every field optional. */
 export interface ActorKernelRunOptions {
-  /** 'auto' (default: per kernel and input size, from the calibration), 'js' or 'native'. */
-  backend?: 'auto' | 'js' | 'native';
+  /** 'auto' (default: per kernel and input size, from the calibration), or a backend by name. */
+  backend?: 'auto' | 'js' | 'native' | 'webgpu' | 'mlx' | 'onnx';
   /** Reject with KernelTimeout after this long, queue wait included. */
   timeoutMs?: number;
   /** Reject with an AbortError when it fires (the call is stopped in the pool too). */

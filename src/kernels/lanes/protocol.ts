@@ -46,7 +46,7 @@ export type HubMessage =
   | { type: 'lane'; laneId: number; port: MessagePort; words: Int32Array; doorbell: Int32Array };
 
 /** The words of one lane (a SharedArrayBuffer both ends and the host read). */
-export const LANE_STARTED = 0; // the id of the last call the pool thread began (calls on a lane run in order)
+export const LANE_STARTED = 0; // the lane sequence number (LaneCall.seq) of the last call the pool thread began
 export const LANE_RUNNING = 1; // the id of the call running now, 0 when none
 export const LANE_ANSWERED = 2; // answers posted so far: the actor yields to its event loop until it has read as many
 export const LANE_CANCEL = 3; // CANCEL_SLOTS ids of queued calls given up on: skipped, not run
@@ -56,6 +56,12 @@ export const LANE_WORDS = LANE_CANCEL + CANCEL_SLOTS;
 /** Actor -> pool thread: one call. */
 export interface LaneCall {
   id: number;
+  /**
+   * Its place on this lane (the lane numbers its calls 1, 2, ... as it posts them). Calls run in
+   * this order, so LANE_STARTED >= seq says the thread began it. Not the id: a call sent again after
+   * its thread died comes after calls with higher ids on its new lane.
+   */
+  seq: number;
   kernel: string;
   backend: BackendName | 'auto';
   input: unknown;

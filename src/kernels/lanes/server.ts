@@ -75,7 +75,7 @@ async function serve(call: LaneCall, words: Int32Array, config: LaneConfig, answ
     answer({ id: call.id, skipped: true });
     return;
   }
-  Atomics.store(words, LANE_STARTED, call.id);
+  Atomics.store(words, LANE_STARTED, call.seq);
   Atomics.store(words, LANE_RUNNING, call.id);
   try {
     const def = await known(call.kernel, config);
