@@ -181,7 +181,7 @@ async function dualbusBench(wait: 'spin' | 'block' | 'async'): Promise<void> {
 
 async function idleCpu(wait: 'block' | 'async'): Promise<void> {
   const system = await createSystem({ name: 'idle', logger: silent });
-  // With their standby workers (the default): 26 isolates. Measured once settled: for the first
+  // With the shared warm pool (the default): 15 isolates (26 with a standby per actor, before issue 12). Measured once settled: for the first
   // seconds after loading, V8 keeps compiling and collecting in each new isolate (about 8% of a
   // core for 26 of them at 3 s, 1.5% at 10 s).
   for (let i = 0; i < 13; i++) await system.spawn(`idle-${i}`, here('./actors/idle.js'), { wait });

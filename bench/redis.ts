@@ -98,7 +98,7 @@ async function engineLogic(server: RedisServer, n: number): Promise<number> {
   const w = connect(server);
   const r = connect(server);
   let handled = 0;
-  const consumer = new EngineLogicConsumer(r, { stream: 'bench:el', group: 'g', consumer: 'c', maxLen: 1_000_000, claimIdleMs: 10_000, dedupeWindow: 100_000, progressTtlMs: 60_000 }, (_frame, from, to) => { handled += to - from; return to - from; }, () => {}, () => {});
+  const consumer = new EngineLogicConsumer(r, { stream: 'bench:el', group: 'g', consumer: 'c', maxLen: 1_000_000, claimIdleMs: 10_000, dedupeWindow: 100_000, progressTtlMs: 60_000, maxInHand: 1_000_000, entryMessagesMax: BATCH }, (_frame, from, to) => { handled += to - from; return to - from; }, () => {}, () => {});
   consumer.start();
   await sleep(100);
   const t0 = performance.now();

@@ -7,6 +7,8 @@ const WORKER_ENTRIES = Object.freeze({
   actor: new URL('./actors/worker-main.js', import.meta.url),
   bridge: new URL('./transport/redis/bridge-main.js', import.meta.url),
   kernel: new URL('./kernels/pool-worker.js', import.meta.url),
+  // Actor modules import the package root: an actor worker loads it before it is needed.
+  actorPreload: [new URL('./index.js', import.meta.url)],
 });
 
 /** Creates an embedded actor system: no service, no configuration needed. */

@@ -9,6 +9,7 @@ export { TreeSpecError } from '../supervisors/spec.js';
 export type { ChildSpec, SupervisorSpec, SupervisorOptions, Strategy, RestartType, ErrorDirective, BackoffOptions } from '../supervisors/spec.js';
 export type { DeadLetter } from './runtime/dead-letters.js';
 export { BUS_DEFAULTS } from './transport/redis/config.js';
+export { busAclRules } from './transport/redis/acl.js';
 export type { BusOptions, RedisTarget } from './transport/redis/config.js';
 export type { BridgeCounters } from './transport/redis/bridge.js';
 export { ActorRef } from './runtime/actor-ref.js';
@@ -36,6 +37,7 @@ export {
   SpawnFailed,
   SupervisionFailed,
   SystemStopped,
+  IncarnationRetired,
 } from './transport/errors.js';
 export type { WaitStrategyName } from './transport/protocol.js';
 export { defineKernel, isKernelDefinition } from './kernels/define.js';

@@ -6,7 +6,8 @@
 
 /** Which siblings restart with a failed child (Erlang/OTP semantics). */
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
-/** permanent: always restarted; transient: restarted after a failure, not after a normal exit; temporary: never. */
+/** permanent: always restarted; transient: restarted after a failure, not after a normal exit;
+ * temporary: never (a sibling's failure that stops it with its group removes it). */
 export type RestartType = 'permanent' | 'transient' | 'temporary';
 /** What a `receive` that throws does: restart the actor, skip the message (resume), stop it, or fail its supervisor. */
 export type ErrorDirective = 'restart' | 'resume' | 'stop' | 'escalate';

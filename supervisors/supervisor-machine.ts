@@ -7,7 +7,8 @@ import type { BackoffOptions, RestartType, Strategy, SupervisorSpec } from './sp
  * A supervisor's decisions, OTP style. The runtime reports what happened to the children
  * (CHILD_STARTED, CHILD_EXITED) and carries out what this machine emits:
  *
- * - `restart`: stop `stop` (in that order), wait `delayMs`, start `start` (in that order);
+ * - `restart`: stop `stop` (in that order), forget `remove` (the group's temporary children: stopped
+ *   with it, never restarted), wait `delayMs`, start `start` (in that order);
  * - `remove`: the child is not restarted (temporary, a transient that ended normally, a stop directive);
  * - `escalate`: restarting does not help (intensity exceeded, or a child's escalate directive):
  *   stop every child, then fail to the parent supervisor (at the root: the system stops).
@@ -54,7 +55,7 @@ export type SupervisorEvent =
   | { type: 'ALL_STOPPED' };
 
 export type SupervisorCommand =
-  | { type: 'restart'; child: string; stop: string[]; start: string[]; delayMs: number; attempt: number; reason: string }
+  | { type: 'restart'; child: string; stop: string[]; remove: string[]; start: string[]; delayMs: number; attempt: number; reason: string }
   | { type: 'remove'; child: string; reason: string }
   | { type: 'escalate'; child: string; reason: string; failures: number; periodMs: number };
 
@@ -92,14 +93,33 @@ export function decide(ctx: SupervisorContext, e: Extract<SupervisorEvent, { typ
   const at = live.indexOf(entry);
   const group = ctx.strategy === 'one_for_one' ? [entry] : ctx.strategy === 'one_for_all' ? live : live.slice(at);
   const stop = group.filter((c) => c !== entry && c.status === 'running').map((c) => c.name).reverse();
+  // A temporary sibling in the group is stopped with it and forgotten, never restarted (OTP's
+  // terminate_children removes it; transient and permanent siblings are kept and restarted).
+  const removed = group.filter((c) => c !== entry && c.restart === 'temporary');
+  const restarted = group.filter((c) => !removed.includes(c));
   const attempt = e.at - entry.lastStartAt >= ctx.periodMs ? 1 : entry.attempts + 1;
   const delayMs = backoffDelay(attempt, entry.backoff, ctx.random);
   const children = ctx.children.map((c) =>
-    c === entry ? { ...c, attempts: attempt, status: 'down' as const } : group.includes(c) ? { ...c, status: 'down' as const } : c,
+    c === entry
+      ? { ...c, attempts: attempt, status: 'down' as const }
+      : removed.includes(c)
+        ? { ...c, status: 'removed' as const }
+        : group.includes(c)
+          ? { ...c, status: 'down' as const }
+          : c,
   );
   return {
     kind: 'restart',
-    command: { type: 'restart', child: e.name, stop, start: group.map((c) => c.name), delayMs, attempt, reason: e.reason },
+    command: {
+      type: 'restart',
+      child: e.name,
+      stop,
+      remove: removed.map((c) => c.name),
+      start: restarted.map((c) => c.name),
+      delayMs,
+      attempt,
+      reason: e.reason,
+    },
     restartTimes: window.times,
     children,
   };

@@ -32,6 +32,16 @@ describe('bus configuration', () => {
     await expect(createSystem({ logger: silent, bus: { colour: 'red' } as never })).rejects.toThrow(/bus.colour/);
     const err = await createSystem({ logger: silent, bus: { marketData: 'redis://127.0.0.1:1', engineLogic: 'redis://127.0.0.1:2', startTimeoutMs: 500 } }).catch((e) => e);
     expect(err.code).toBe('BusUnavailable');
-    expect(err.message).toMatch(/no answer within 500 ms from market-data redis:\/\/127.0.0.1:1 and engine-logic redis:\/\/127.0.0.1:2/);
+    // Each bus named, with why it did not answer (never a password).
+    expect(err.message).toMatch(/no answer within 500 ms from market-data redis:\/\/127.0.0.1:1 \(last error: connect ECONNREFUSED 127.0.0.1:1\) and engine-logic redis:\/\/127.0.0.1:2 \(last error: connect ECONNREFUSED 127.0.0.1:2\)/);
+  });
+
+  it('refuses a Redis Cluster target without nodes, options with functions inside, a name with braces (a hash tag) and a bad replicaAcks, naming the option', async () => {
+    await expect(createSystem({ logger: silent, bus: { engineLogic: { cluster: [] } } })).rejects.toThrow(/bus.engineLogic.cluster' must be a non-empty list of nodes/);
+    await expect(createSystem({ logger: silent, bus: { marketData: { cluster: [{ host: '127.0.0.1' }] } as never } })).rejects.toThrow(/bus.marketData.cluster'/);
+    const natMap = () => null;
+    await expect(createSystem({ logger: silent, bus: { engineLogic: { cluster: [7000], options: { natMap } } } })).rejects.toThrow(/bus.engineLogic' must be options made of data/);
+    await expect(createSystem({ logger: silent, bus: { host: 'a{b}' } })).rejects.toThrow(/bus.host' must be a non-empty name without spaces, ':', braces/);
+    await expect(createSystem({ logger: silent, bus: { replicaAcks: -1 } })).rejects.toThrow(/bus.replicaAcks' must be 'auto' or a whole number/);
   });
 });

@@ -107,7 +107,21 @@ describe('the bus frame', () => {
     const body = frame.subarray(BUS_HEADER_BYTES);
     for (let i = 4; i < body.length; i += 7) body[i] = 0xff;
     frame.writeUInt32LE(crc32(body), 12);
-    expect(() => decodeBusFrame(frame)).toThrow(/does not decompress|body is \d+ bytes|entry \d+|origin|stray/);
+    expect(() => decodeBusFrame(frame)).toThrow(/is corrupt|claims \d+ decoded bytes|body is \d+ bytes|entry \d+|origin|stray/);
+  });
+
+  it("an lz4 body whose size prefix disagrees with the header is refused before it is decompressed (a lying prefix cost up to 16 s per frame)", async () => {
+    const { crc32 } = await import('node:zlib');
+    const frame = encodeBusFrame('a', 1, 1, Array.from({ length: 200 }, (): BusMessage => ({ kind: BusKind.Send, address: 'a', encoding: Encoding.Msgpack, payload: Buffer.from('x'.repeat(20)) })));
+    expect(frame.readUInt8(5) & 1).toBe(1);
+    for (const claim of [frame.readUInt32LE(8) + 1, 1 << 30, 0xffffffff]) {
+      const lying = Buffer.from(frame);
+      lying.writeUInt32LE(claim, BUS_HEADER_BYTES);
+      lying.writeUInt32LE(crc32(lying.subarray(BUS_HEADER_BYTES)), 12);
+      const started = performance.now();
+      expect(() => decodeBusFrame(lying)).toThrow(new RegExp(`bus frame body \\(lz4\\) claims ${claim} decoded bytes`));
+      expect(performance.now() - started).toBeLessThan(50);
+    }
   });
 
   it('random bytes after a valid header are a FrameError, never anything else', async () => {

@@ -1,99 +1,22 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
-import { RedisServer } from '../tools/redis-server.js';
-import { eventually, fixture } from './helpers.js';
-
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-let clusterSeq = 0;
-
-async function buses(): Promise<{ md: RedisServer; el: RedisServer; cluster: string }> {
-  const md = await RedisServer.start();
-  const el = await RedisServer.start({ durable: true });
-  cleanups.push(() => md.stop(), () => el.stop());
-  return { md, el, cluster: `t${process.pid}-${++clusterSeq}` };
-}
-
-/** A system in a child process, on the bus, driven over IPC. */
-class Host {
-  private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
-  readonly exited: Promise<number | null>;
-
-  private constructor(readonly name: string, readonly proc: ChildProcess) {
-    this.exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
-    proc.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: { name: string; message: string; code?: string } }) => {
-      const p = this.pending.get(m.id);
-      if (p === undefined) return;
-      this.pending.delete(m.id);
-      if (m.ok) p.resolve(m.value);
-      else p.reject(Object.assign(new Error(m.error!.message), m.error));
-    });
-  }
-
-  static async start(name: string, b: { md: RedisServer; el: RedisServer; cluster: string }, actors: string[] = [], env: Record<string, string> = {}): Promise<Host> {
-    const proc = fork(fixture('host-process'), [name, b.md.url, b.el.url, ...actors], { env: { ...process.env, DUALBUS_TEST_CLUSTER: b.cluster, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const host = new Host(name, proc);
-    cleanups.push(() => host.kill());
-    await new Promise<void>((resolve, reject) => {
-      proc.once('message', () => resolve());
-      proc.once('exit', (code) => reject(new Error(`host ${name} exited with code ${code} while starting`)));
-    });
-    return host;
-  }
-
-  call<T = any>(cmd: Record<string, unknown>): Promise<T> {
-    const id = ++this.nextId;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.proc.send({ id, ...cmd });
-    });
-  }
-
-  async kill(): Promise<void> {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
-    await this.exited;
-  }
-}
+import { describe, expect, it } from 'vitest';
+import { busKeys } from '../src/transport/redis/config.js';
+import { buses, cleanups, exchangeAcrossHosts, Host } from './bus-hosts.js';
+import { eventually } from './helpers.js';
 
 describe('the dual Redis bus between hosts', () => {
   it('two systems in two processes exchange send, ask and publish, with wildcard subscriptions across hosts', async () => {
     const b = await buses();
     const a = await Host.start('host-a', b, ['echo=echo']);
     const hb = await Host.start('host-b', b, ['collector=collector', 'tally=tally', 'relay=record-relay']);
-    for (const name of ['collector', 'tally', 'relay']) await eventually(() => a.call<boolean>({ cmd: 'knows?', name }), (k) => k, 10_000);
-    await eventually(() => hb.call<boolean>({ cmd: 'knows?', name: 'echo' }), (k) => k, 10_000);
-    // ask across hosts, both ways
-    expect(await a.call({ cmd: 'ask', to: 'collector', msg: { type: 'count?' } })).toBe(0);
-    expect(await hb.call({ cmd: 'ask', to: 'echo', msg: { type: 'echo', value: { deep: [1, 'two'] } } })).toEqual({ deep: [1, 'two'] });
-    // an error thrown across hosts comes back as the asker's RemoteError
-    await expect(hb.call({ cmd: 'ask', to: 'echo', msg: { type: 'throw', message: 'bad input' } })).rejects.toThrow(/bad input/);
-    // send from the host of A, in order; and from an actor of A (echo forwards) to an actor of B
-    for (let seq = 0; seq < 100; seq++) await a.call({ cmd: 'send', to: 'tally', msg: { seq } });
-    await a.call({ cmd: 'send', to: 'echo', msg: { type: 'forward', to: 'collector', msg: { via: 'echo' } } });
-    await eventually(() => hb.call({ cmd: 'ask', to: 'tally', msg: { type: 'tally?' } }), (t: any) => t.count === 100, 10_000);
-    expect(await hb.call({ cmd: 'ask', to: 'tally', msg: { type: 'tally?' } })).toEqual({ count: 100, unique: 100, outOfOrder: 0, max: 99 });
-    const got = await eventually(() => hb.call<any[]>({ cmd: 'ask', to: 'collector', msg: { type: 'dump?' } }), (g) => g.length === 1, 10_000);
-    expect(got[0]).toMatchObject({ msg: { via: 'echo' } });
+    await exchangeAcrossHosts(a, hb);
+    await eventually(() => a.call<boolean>({ cmd: 'knows?', name: 'relay' }), (k) => k, 10_000);
     // binary records cross hosts as records: the receiver reads them in place (Tick.is holds)
     for (let i = 1; i <= 3; i++) await a.call({ cmd: 'send-tick', to: 'relay', px: 100 * i, qty: 2 });
     expect(await eventually(() => hb.call<any>({ cmd: 'ask', to: 'relay', msg: { type: 'sum?' } }), (r) => r.n === 3, 10_000)).toEqual({ sum: 1200, n: 3 });
-    // publish: a wildcard subscription on host B sees host A's publishes, and not the others
-    await hb.call({ cmd: 'subscribe', pattern: 'md.*.trade' });
-    await eventually(() => a.call<any>({ cmd: 'stats?' }), () => true);
-    await new Promise((r) => setTimeout(r, 400)); // the pattern reaches host A with the next heartbeats
-    await a.call({ cmd: 'publish', topic: 'md.AAPL.trade', msg: { px: 101.5 } });
-    await a.call({ cmd: 'publish', topic: 'md.AAPL.quote', msg: { px: 0 } });
-    await a.call({ cmd: 'publish', topic: 'md.MSFT.trade', msg: { px: 420 } });
-    const seen = await eventually(() => hb.call<any[]>({ cmd: 'collected?' }), (c) => c.length === 2, 10_000);
-    expect(seen).toEqual([['md.AAPL.trade', { px: 101.5 }], ['md.MSFT.trade', { px: 420 }]]);
   }, 60_000);
 
   it('payloads cross both bridges unopened: a value only the two ends can decode arrives whole, and its answer comes back whole', async () => {
@@ -148,12 +71,12 @@ describe('the dual Redis bus between hosts', () => {
     const raw = new Redis(b.el.url);
     const rawMd = new Redis(b.md.url);
     cleanups.push(() => void raw.disconnect(), () => void rawMd.disconnect());
-    await raw.xadd(`${b.cluster}:el:host-a`, '*', 'f', Buffer.from('not a dualbus frame, just garbage bytes'));
-    await raw.xadd(`${b.cluster}:el:host-a`, '*', 'f', Buffer.alloc(40, 0x44));
-    await rawMd.publish(`${b.cluster}:md:host-a`, Buffer.from('garbage on the market-data channel'));
+    await raw.xadd(busKeys(b.cluster).stream('host-a'), '*', 'f', Buffer.from('not a dualbus frame, just garbage bytes'));
+    await raw.xadd(busKeys(b.cluster).stream('host-a'), '*', 'f', Buffer.alloc(40, 0x44));
+    await rawMd.publish(busKeys(b.cluster).channel('host-a'), Buffer.from('garbage on the market-data channel'));
     const stats = await eventually(() => a.call<any>({ cmd: 'stats?' }), (s) => s.bus.rejected === 3, 10_000);
     expect(stats.bus.rejected).toBe(3);
-    expect(await raw.xlen(`${b.cluster}:dead`)).toBe(3);
+    expect(await raw.xlen(busKeys(b.cluster).dead)).toBe(3);
     expect(await hb.call({ cmd: 'ask', to: 'echo', msg: { type: 'echo', value: 'still here' } })).toBe('still here');
   }, 60_000);
 
@@ -169,7 +92,7 @@ describe('the dual Redis bus between hosts', () => {
     await first.kill();
     const raw = new Redis(b.el.url);
     cleanups.push(() => void raw.disconnect());
-    const [pending] = (await raw.xpending(`${b.cluster}:el:host-b`, 'dualbus')) as [number];
+    const [pending] = (await raw.xpending(busKeys(b.cluster).stream('host-b'), 'dualbus')) as [number];
     expect(pending).toBeGreaterThan(0);
     const next = await Host.start('host-b', b, ['tally=tally']);
     const stats = await eventually(() => next.call<any>({ cmd: 'stats?' }), (s) => s.bus.claimed > 0, 15_000);

@@ -27,7 +27,7 @@ function client(s: { url: string }): Redis {
   return r;
 }
 
-const options = (consumer: string, claimIdleMs = 5000, dedupeWindow = 1_000_000): EngineLogicOptions => ({ stream: 'test:el:host-b', group: 'dualbus', consumer, maxLen: 1_000_000, claimIdleMs, dedupeWindow, progressTtlMs: 60_000 });
+const options = (consumer: string, claimIdleMs = 5000, dedupeWindow = 1_000_000): EngineLogicOptions => ({ stream: 'test:el:host-b', group: 'dualbus', consumer, maxLen: 1_000_000, claimIdleMs, dedupeWindow, progressTtlMs: 60_000, maxInHand: 100_000, entryMessagesMax: 256 });
 const packr = new Packr();
 /** Messages `from` .. `from + n - 1` of host-a, as one bus frame (sequence numbers from + 1 ...). */
 const batch = (from: number, n: number): Buffer =>

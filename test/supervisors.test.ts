@@ -8,8 +8,7 @@ import { supervisorMachine, type ExitCause, type SupervisorCommand } from '../su
 
 const BACKOFF = { minMs: 10, maxMs: 1000, jitter: 0 };
 
-function runSupervisor(strategy: Strategy, restart: Record<string, RestartType> = {}, limits = { intensity: 10, periodMs: 1000 }) {
-  const names = ['a', 'b', 'c'];
+function runSupervisor(strategy: Strategy, restart: Record<string, RestartType> = {}, limits = { intensity: 10, periodMs: 1000 }, names = ['a', 'b', 'c']) {
   const spec = supervisor({ name: 's', strategy, ...limits, children: names.map((n) => childSpec(n, 'file:///x.js', { restart: restart[n] ?? 'permanent' }, {})) });
   const actor = createActor(supervisorMachine, {
     input: { spec, path: 's', childPolicy: (n) => ({ restart: restart[n] ?? 'permanent', backoff: BACKOFF }), random: () => 0 },
@@ -26,7 +25,7 @@ describe('supervisor strategies', () => {
   it('one_for_one restarts only the failed child', () => {
     const { commands, exit } = runSupervisor('one_for_one');
     exit('b');
-    expect(commands).toEqual([{ type: 'restart', child: 'b', stop: [], start: ['b'], delayMs: 10, attempt: 1, reason: 'boom' }]);
+    expect(commands).toEqual([{ type: 'restart', child: 'b', stop: [], remove: [], start: ['b'], delayMs: 10, attempt: 1, reason: 'boom' }]);
   });
 
   it('one_for_all stops the other children in reverse start order and restarts all in start order', () => {
@@ -66,6 +65,52 @@ describe('restart types', () => {
     exit('b', 'crash');
     exit('a', 'crash', 20);
     expect(commands).toMatchObject([{ type: 'remove', child: 'b' }, { type: 'restart', child: 'a', stop: ['c'], start: ['a', 'c'] }]);
+  });
+
+  it('one_for_all: a temporary bystander of a permanent sibling\'s crash is stopped with the group and removed, not restarted', () => {
+    const { commands, exit, actor } = runSupervisor('one_for_all', { t: 'temporary' }, undefined, ['a', 't', 'p', 'c']);
+    exit('p', 'crash');
+    expect(commands).toEqual([
+      { type: 'restart', child: 'p', stop: ['c', 't', 'a'], remove: ['t'], start: ['a', 'p', 'c'], delayMs: 10, attempt: 1, reason: 'boom' },
+    ]);
+    for (const n of ['a', 'p', 'c']) actor.send({ type: 'CHILD_STARTED', name: n, at: 15 });
+    // Gone for good: its own exit is no longer acted on, and the next group restart leaves it out.
+    exit('t', 'crash', 20);
+    exit('a', 'crash', 30);
+    expect(commands.slice(1)).toMatchObject([{ type: 'restart', child: 'a', stop: ['c', 'p'], remove: [], start: ['a', 'p', 'c'] }]);
+  });
+
+  it('rest_for_one: a temporary after the crashed child is stopped and removed, one before it is untouched', () => {
+    const { commands, exit, actor } = runSupervisor('rest_for_one', { t0: 'temporary', t: 'temporary' }, undefined, ['t0', 'a', 'p', 't', 'c']);
+    exit('p', 'crash');
+    expect(commands).toEqual([
+      { type: 'restart', child: 'p', stop: ['c', 't'], remove: ['t'], start: ['p', 'c'], delayMs: 10, attempt: 1, reason: 'boom' },
+    ]);
+    const status = Object.fromEntries(actor.getSnapshot().context.children.map((c) => [c.name, c.status]));
+    expect(status).toEqual({ t0: 'running', a: 'running', p: 'down', t: 'removed', c: 'down' });
+    // The temporary before it is still supervised as one: its crash removes it, restarting nothing.
+    exit('t0', 'crash', 20);
+    expect(commands.slice(1)).toEqual([{ type: 'remove', child: 't0', reason: 'boom' }]);
+  });
+
+  it('a transient bystander is stopped and restarted with the group, whatever the strategy that takes it', () => {
+    for (const strategy of ['one_for_all', 'rest_for_one'] as const) {
+      const { commands, exit } = runSupervisor(strategy, { b: 'transient', c: 'transient' });
+      exit('a', 'crash');
+      expect(commands).toMatchObject([{ type: 'restart', child: 'a', stop: ['c', 'b'], remove: [], start: ['a', 'b', 'c'] }]);
+    }
+  });
+
+  it('a child that will not be restarted restarts no sibling: temporary after any exit, transient after a normal one', () => {
+    for (const strategy of ['one_for_all', 'rest_for_one'] as const) {
+      const { commands, exit } = runSupervisor(strategy, { a: 'temporary', b: 'transient' });
+      exit('a', 'crash');
+      exit('b', 'normal', 20);
+      expect(commands).toEqual([
+        { type: 'remove', child: 'a', reason: 'boom' },
+        { type: 'remove', child: 'b', reason: 'boom' },
+      ]);
+    }
   });
 
   it('the stop directive removes even a permanent child; escalate fails the supervisor', () => {

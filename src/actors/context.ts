@@ -3,11 +3,17 @@ import { frameTopic } from '../transport/codec/frame.js';
 import type { RecordFields, RecordType, RecordValues } from '../transport/codec/records.js';
 import type { ActorCache, ActorContext, ActorKernels, AskOptions, PipeOutcome, ReplyHandle } from '../transport/contract.js';
 import type { Endpoint } from '../transport/endpoint/endpoint.js';
-import { DualbusError, NoReply } from '../transport/errors.js';
+import { DualbusError, IncarnationRetired, NoReply } from '../transport/errors.js';
 import { Kind, timeoutOption } from '../transport/protocol.js';
 
-/** The context of one actor; `begin` points it at the message about to be handled. */
+/**
+ * The context of one incarnation of an actor; `begin` points it at the message about to be
+ * handled. Once its incarnation failed or stopped it is retired: it refuses to act for the actor
+ * (IncarnationRetired), so code of the old incarnation that resumes later cannot send, ask, reply
+ * or publish in the name of the new one.
+ */
 export class ActorContextImpl<Reply = unknown> implements ActorContext<Reply> {
+  private retired = false;
   private kind = 0;
   private corr = 0;
   private from = -1;
@@ -26,7 +32,19 @@ export class ActorContextImpl<Reply = unknown> implements ActorContext<Reply> {
     private readonly caches: (name: string) => ActorCache,
   ) {}
 
+  /** Its incarnation ended: from now on it acts for nobody. */
+  retire(): void {
+    this.retired = true;
+  }
+
+  private readonly isLive = (): boolean => !this.retired;
+
+  private live(): void {
+    if (this.retired) throw new IncarnationRetired(this.endpoint.name);
+  }
+
   cache(name = DEFAULT_CACHE): ActorCache {
+    this.live();
     return this.caches(name);
   }
 
@@ -60,12 +78,14 @@ export class ActorContextImpl<Reply = unknown> implements ActorContext<Reply> {
 
   /** After the handler: an ask left unanswered is answered with NoReply, never left to time out. */
   finish(): void {
+    if (this.retired) return;
     if (this.kind === Kind.Ask && !this.replied) this.fail(new NoReply(this.endpoint.name));
     this.kind = 0;
   }
 
   /** The handler threw: an ask gets the error as its answer. */
   fail(err: unknown): void {
+    if (this.retired) return;
     if (this.kind === Kind.Ask && !this.replied) {
       this.replied = true;
       this.endpoint.replyError(this.from, this.corr, err);
@@ -73,31 +93,37 @@ export class ActorContextImpl<Reply = unknown> implements ActorContext<Reply> {
   }
 
   send(to: string, msg: unknown): boolean {
+    this.live();
     return this.endpoint.send(this.endpoint.peer(to), msg);
   }
 
   sendBatch(to: string, msgs: readonly unknown[]): number {
+    this.live();
     return this.endpoint.sendBatch(this.endpoint.peer(to), msgs);
   }
 
   sendRecordBatch<F extends RecordFields>(to: string, type: RecordType<F>, values: readonly RecordValues<F>[]): number {
+    this.live();
     return this.endpoint.sendRecordBatch(this.endpoint.peer(to), type, values);
   }
 
   sendAsync(to: string, msg: unknown, options?: AskOptions): Promise<void> {
     try {
-      return this.endpoint.sendAsync(this.endpoint.peer(to), msg, timeoutOption(options, this.askTimeoutMs));
+      this.live();
+      return this.endpoint.sendAsync(this.endpoint.peer(to), msg, timeoutOption(options, this.askTimeoutMs), this.isLive);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   sendRecord<F extends RecordFields>(to: string, type: RecordType<F>, values: RecordValues<F>): boolean {
+    this.live();
     return this.endpoint.sendRecord(this.endpoint.peer(to), type, values);
   }
 
   ask<R = unknown>(to: string, msg: unknown, options?: AskOptions): Promise<R> {
     try {
+      this.live();
       return this.endpoint.ask(this.endpoint.peer(to), msg, timeoutOption(options, this.askTimeoutMs)) as Promise<R>;
     } catch (err) {
       return Promise.reject(err);
@@ -105,6 +131,7 @@ export class ActorContextImpl<Reply = unknown> implements ActorContext<Reply> {
   }
 
   reply(value: Reply): void {
+    this.live();
     if (this.kind !== Kind.Ask) throw new DualbusError('NotAnAsk', `actor '${this.self}': reply called while handling a message that is not an ask`);
     if (this.replied) throw new DualbusError('AlreadyReplied', `actor '${this.self}': reply called twice for one ask`);
     this.replied = true;
@@ -112,14 +139,19 @@ export class ActorContextImpl<Reply = unknown> implements ActorContext<Reply> {
   }
 
   deferReply(): ReplyHandle<Reply> {
+    this.live();
     if (this.kind !== Kind.Ask) throw new DualbusError('NotAnAsk', `actor '${this.self}': deferReply called while handling a message that is not an ask`);
     if (this.replied) throw new DualbusError('AlreadyReplied', `actor '${this.self}': deferReply called for an ask already answered`);
     this.replied = true; // finish() must not answer NoReply: the handle answers
-    return new DeferredReply<Reply>(this.endpoint, this.from, this.corr, this.sender);
+    return new DeferredReply<Reply>(this.endpoint, this.from, this.corr, this.sender, this.isLive);
   }
 
   pipeToSelf<T>(promise: Promise<T>, toMessage: (outcome: PipeOutcome<T>) => unknown): void {
-    const deliver = (outcome: PipeOutcome<T>): void => this.deliverLocal(toMessage(outcome));
+    this.live();
+    // An outcome that comes after this incarnation ended is dropped: it was the old one's business.
+    const deliver = (outcome: PipeOutcome<T>): void => {
+      if (!this.retired) this.deliverLocal(toMessage(outcome));
+    };
     promise.then(
       (value) => deliver({ ok: true, value }),
       (error: unknown) => deliver({ ok: false, error }),
@@ -127,18 +159,22 @@ export class ActorContextImpl<Reply = unknown> implements ActorContext<Reply> {
   }
 
   publish(topic: string, msg: unknown): boolean {
+    this.live();
     return this.endpoint.publish(topic, msg);
   }
 
   publishRecord<F extends RecordFields>(topic: string, type: RecordType<F>, values: RecordValues<F>): boolean {
+    this.live();
     return this.endpoint.publishRecord(topic, type, values);
   }
 
   publishBatch(topic: string, msgs: readonly unknown[]): boolean {
+    this.live();
     return this.endpoint.publishBatch(topic, msgs);
   }
 
   publishRecordBatch<F extends RecordFields>(topic: string, type: RecordType<F>, values: readonly RecordValues<F>[]): boolean {
+    this.live();
     return this.endpoint.publishRecordBatch(topic, type, values);
   }
 }
@@ -152,6 +188,7 @@ class DeferredReply<Reply> implements ReplyHandle<Reply> {
     private readonly from: number,
     private readonly corr: number,
     readonly asker: string | undefined,
+    private readonly live: () => boolean,
   ) {}
 
   reply(value: Reply): void {
@@ -165,6 +202,7 @@ class DeferredReply<Reply> implements ReplyHandle<Reply> {
   }
 
   private answered(): void {
+    if (!this.live()) throw new IncarnationRetired(this.endpoint.name);
     if (this.settled) throw new DualbusError('AlreadyReplied', `actor '${this.endpoint.name}': a deferred reply answered twice`);
     this.settled = true;
   }

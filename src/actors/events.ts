@@ -1,3 +1,4 @@
+import { realTimers } from './incarnation.js';
 import { serializeError, type ActorEventName, type ControlFromWorker } from '../transport/protocol.js';
 
 /** At most this many events a second reach the host; the rest are counted and summarised. */
@@ -23,7 +24,7 @@ export class EventReporter {
       this.inWindow = 0;
     }
     if (++this.inWindow > EVENTS_PER_SECOND) {
-      if (this.suppressed++ === 0) setTimeout(() => this.flush(), 1000).unref();
+      if (this.suppressed++ === 0) realTimers.setTimeout(() => this.flush(), 1000).unref();
       return;
     }
     this.post({ type: 'event', event, error: serializeError(err) });

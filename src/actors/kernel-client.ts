@@ -4,6 +4,7 @@ import { KernelAborted, KernelQueueFull, KernelThreadDied, KernelTimeout, revive
 import type { LaneAnswer } from '../kernels/lanes/protocol.js';
 import { bytesCopied } from '../kernels/shared-arrays.js';
 import { epochMs } from '../kernels/task.js';
+import { realTimers } from './incarnation.js';
 import { LaneSet, type Lane } from './kernel-lanes.js';
 
 /** How often this worker reports its lane calls to the host's stats. */
@@ -93,9 +94,31 @@ export class KernelClient implements ActorKernels {
     else c.reject(reviveKernelError(m.error));
   }
 
+  /**
+   * The actor incarnation that made the calls in flight ended (it is restarted in this worker): none
+   * of them settles now, so no code of the old incarnation resumes. The pool skips those not begun
+   * and stops the threads running the others, as for a call given up on; the host cancels its own.
+   */
+  abandonAll(): void {
+    for (const c of [...this.calls.values()]) {
+      if (c.abandoned) continue;
+      this.unhook(c);
+      const lane = c.lane;
+      if (lane === undefined) {
+        this.calls.delete(c.id);
+        this.post({ type: 'kernel-cancel', id: c.id });
+        continue;
+      }
+      this.report(c, 'auto', false);
+      c.abandoned = true; // kept until its lane answers (or closes), which frees its place in the queue
+      const skipped = !lane.began(c.laneSeq) && lane.cancelQueued(c.id, c.laneSeq);
+      if (!skipped && lane.running(c.id)) this.post({ type: 'kernel-stop', laneId: lane.laneId, id: c.id });
+    }
+  }
+
   /** Sends what is left of the lane stats (the worker is stopping). */
   flush(): void {
-    clearTimeout(this.reportTimer);
+    realTimers.clearTimeout(this.reportTimer);
     this.reportTimer = undefined;
     if (this.records.length === 0) return;
     this.post({ type: 'kernel-stats', records: this.records });
@@ -127,13 +150,13 @@ export class KernelClient implements ActorKernels {
       return;
     }
     if (c.deadline !== undefined && c.timer === undefined) {
-      c.timer = setTimeout(() => this.giveUp(c, new KernelTimeout(c.kernel, c.timeoutMs!)), Math.max(0, c.deadline - epochMs()));
+      c.timer = realTimers.setTimeout(() => this.giveUp(c, new KernelTimeout(c.kernel, c.timeoutMs!)), Math.max(0, c.deadline - epochMs()));
     }
   }
 
   private viaHost(c: Call): void {
     c.lane = undefined;
-    clearTimeout(c.timer); // the host keeps the time from here
+    realTimers.clearTimeout(c.timer); // the host keeps the time from here
     c.timer = undefined;
     const options: KernelRunMessage['options'] = { backend: c.backend };
     if (c.out !== undefined) options.out = c.out;
@@ -211,7 +234,7 @@ export class KernelClient implements ActorKernels {
   }
 
   private unhook(c: Call): void {
-    clearTimeout(c.timer);
+    realTimers.clearTimeout(c.timer);
     c.timer = undefined;
     if (c.onAbort !== undefined) c.signal?.removeEventListener('abort', c.onAbort);
   }
@@ -223,6 +246,6 @@ export class KernelClient implements ActorKernels {
     if (runMs !== undefined) r.runMs = runMs;
     this.records.push(r);
     if (this.records.length >= REPORT_BATCH) this.flush();
-    else this.reportTimer ??= setTimeout(() => this.flush(), REPORT_EVERY_MS);
+    else this.reportTimer ??= realTimers.setTimeout(() => this.flush(), REPORT_EVERY_MS);
   }
 }

@@ -59,6 +59,8 @@ export class ActorLoop {
   private readonly staleMessages: StaleClaimWatch;
   private readonly staleReplies: StaleClaimWatch;
   private handledSinceIdle = false;
+  /** Its incarnation ended (an uncaught failure): it touches neither ring again and returns at its next step. */
+  private abandoned = false;
   /** Set while an async handler runs: true once it settled. */
   private settled = true;
   /** How the loop waits while an async handler awaits: replies (or its settling) are the only work. */
@@ -92,6 +94,16 @@ export class ActorLoop {
     this.endpoint.own.doorbell.ringAlways();
   }
 
+  /**
+   * Ends the loop from outside (its incarnation failed elsewhere: an uncaught exception): the loop is
+   * suspended at an await now; when it resumes it returns without reading either ring again (the
+   * host recovers them for the next incarnation), and a handler still in flight is ignored if it
+   * ever settles.
+   */
+  abandon(): void {
+    this.abandoned = true;
+  }
+
   currentState(): unknown {
     return this.state;
   }
@@ -102,9 +114,11 @@ export class ActorLoop {
    */
   async run(): Promise<void> {
     for (;;) {
+      if (this.abandoned) return;
       const n = this.drain();
       if (this.inflight !== undefined) {
         await this.awaitInflight();
+        if (this.abandoned) return;
         if (this.fatal === undefined) continue;
       }
       if (this.fatal !== undefined) throw this.fatal;
@@ -120,6 +134,7 @@ export class ActorLoop {
 
   /** Handles what is ready in both rings; returns how many records were read. */
   drain(): number {
+    if (this.abandoned) return 0;
     const own = this.endpoint.own;
     own.beat();
     let n = this.drainReplies();
@@ -228,6 +243,7 @@ export class ActorLoop {
     };
     await letHandlerRun();
     while (!this.settled) {
+      if (this.abandoned) return;
       own.beat();
       const replies = this.drainReplies();
       if (replies > 0) {
@@ -247,6 +263,7 @@ export class ActorLoop {
 
   /** 'resume': report, answer an ask with the error, go on. Otherwise keep the message in hand and end. */
   private receiveThrew(err: unknown): void {
+    if (this.abandoned) return; // a handler of a failed incarnation that settled after all
     const code = FAILURE_OF[this.options.onError];
     if (code === FailureCode.None) {
       this.failed('handler-error', err);

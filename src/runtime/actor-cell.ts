@@ -1,65 +1,40 @@
-import { Worker } from 'node:worker_threads';
-import { SpawnFailed } from '../transport/errors.js';
+import type { Worker } from 'node:worker_threads';
 import { Mailbox } from '../transport/ring/mailbox.js';
 import {
   ActorState,
   FailureCode,
   serializeError,
+  type ActorBoot,
   type AttachMessage,
   type ControlFromWorker,
   type ControlToWorker,
+  type IncarnationStart,
   type PeerEntry,
+  type RestartMessage,
   type SerializedError,
-  type SubscriptionEntry,
-  type WorkerBoot,
 } from '../transport/protocol.js';
-import type { KernelPool } from '../kernels/pool.js';
-import type { CacheRegistry } from '../cache/registry.js';
-import type { ExitCause } from '../../supervisors/supervisor-machine.js';
-import { takeHeadRecord, type TakenRecord } from './dead-letters.js';
+import { CacheSlots } from './cache-slots.js';
+import { inPlaceExit, failureReason, workerExit } from './exit-reasons.js';
 import type { ResolvedSpawnOptions, ResolvedSupervision } from './options.js';
 import { KernelCalls } from './kernel-calls.js';
+import { PendingStart } from './pending-start.js';
+import { recoverRings, type RecoveredRings } from './ring-recovery.js';
+import type { CellEnv, CellState } from './cell-contract.js';
 import { WorkerLink } from './worker-link.js';
+import { WorkerSource, type StartVia } from './worker-source.js';
 
-/** How a worker ended without being asked to, as the supervisor needs to know it. */
-export interface CellExit {
-  cause: ExitCause;
-  reason: string;
-  error: SerializedError | undefined;
-  code: number;
-  /** The message in hand when it died is delivered again to the next worker. */
-  redelivered: boolean;
-  /** ... unless it has now failed maxDeliveries times: then it is taken out, here. */
-  deadLetter: { record: TakenRecord; deliveries: number } | undefined;
-}
+export type { StartVia } from './worker-source.js';
 
-/** What the system lends a cell. */
-export interface CellEnv {
-  /** The module every actor worker runs (injected: the runtime does not name the worker side). */
-  workerEntry: URL;
-  boot: Omit<WorkerBoot, 'moduleUrl' | 'wait' | 'spinMicros' | 'parkTimeoutMs' | 'onError' | 'hangTimeoutMs' | 'snapshotIntervalMs'>;
-  peers(): PeerEntry[];
-  subscriptions(): SubscriptionEntry[];
-  /** Actors on other hosts (the bus), by name. */
-  remote(): string[];
-  /** An event the worker reported (a handler error, a bad frame...). */
-  onWorkerEvent(cell: ActorCell, m: Extract<ControlFromWorker, { type: 'event' }>): void;
-  /** The worker ended without being asked to: the rings are already recovered. */
-  onExit(cell: ActorCell, exit: CellExit): void;
-  /** A standby worker died before it was needed (the next start makes a fresh one). */
-  onStandbyFailed(cell: ActorCell, error: SerializedError): void;
-  /** The system's kernel pool, which the actor's `ctx.kernels` calls run in. */
-  kernels: KernelPool;
-  /** The host's caches, which the actor's `ctx.cache()` maps. */
-  caches: CacheRegistry;
-}
-
-export type CellState = 'down' | 'starting' | 'running' | 'stopping';
+export type { CellEnv, CellExit, CellState } from './cell-contract.js';
 
 /**
  * One actor's mechanism: the mailbox block (owned here, so it outlives every worker), the worker
- * that consumes it now, and a standby worker loaded and waiting to replace it. It starts, stops and
- * kills workers and recovers the rings after one dies; it decides nothing (supervisors do).
+ * that consumes it now, and where the next one comes from. It starts, stops and kills workers,
+ * runs the actor again in a worker that kept it (an in-place restart), and recovers the rings
+ * after a failure; it decides nothing (supervisors do).
+ *
+ * Its worker, when it has one, is running the actor ('starting', 'running', 'stopping'), or is
+ * `parked` ('down'): the actor failed or stopped in it, and it waits for a 'restart'.
  */
 export class ActorCell {
   readonly mailbox: Mailbox;
@@ -70,29 +45,41 @@ export class ActorCell {
   /** The actor's latest snapshot (see defineActor's snapshot/restore). */
   snapshot: { data: unknown } | undefined;
   deadLetters = 0;
+  /** Restarts (starts after the first) by where their worker came from. */
+  readonly restartsVia: Record<StartVia, number> = { 'in-place': 0, warm: 0, warming: 0, standby: 0, cold: 0 };
+  /** Where the last start found its worker. */
+  lastVia: StartVia | undefined;
   private worker: Worker | undefined;
-  /** The control channel to the running worker. */
+  /** The worker waits, the actor retired in it, for a 'restart'. */
+  private parked = false;
+  /** The control channel to the worker. */
   private link: WorkerLink | undefined;
-  /** The kernel calls the running worker made that are not answered yet. */
+  /** The kernel calls the worker made that are not answered yet. */
   private kernelCalls: KernelCalls | undefined;
-  /** The worker's slot in the caches (memo owners, stats rows), while it runs. */
-  private cacheParticipant: number | undefined;
+  /** Its slots in the host's caches: the running incarnation's, and one reserved for a restart at once. */
+  private readonly cacheSlots: CacheSlots;
   private exited: Promise<number> = Promise.resolve(0);
-  private standby: Worker | undefined;
-  private standbyLoaded = false;
+  /** A start waiting for the worker's 'ready' (or its failure). */
+  private readonly pendingStart: PendingStart;
+  /** A stop waiting for the worker's 'stopped' (or a failure while stopping). */
+  private pendingStop: ((how: 'stopped' | 'failed') => void) | undefined;
+  private readonly workers: WorkerSource;
+  /** A restart in place is approved ahead of time (RESTART_APPROVED is set, as far as this side knows). */
+  private approved = false;
+  /** The worker restarted the actor at once: its 'ready' (or failure), for the start that follows. */
+  private early: Promise<string[]> | undefined;
   private expectingExit = false;
   private failure: SerializedError | undefined;
   private killedFor: string | undefined;
   private blameMessage = true;
-  /** The position of the message in hand at the last crash, and how many deliveries failed on it. */
-  private poison: { position: number; deliveries: number } | undefined;
-  private readonly boot: WorkerBoot;
+  private everStarted = false;
+  private readonly actor: ActorBoot;
 
   constructor(
     readonly id: number,
     readonly name: string,
     readonly path: string,
-    moduleUrl: string,
+    private readonly moduleUrl: string,
     readonly spawn: ResolvedSpawnOptions,
     readonly supervision: ResolvedSupervision,
     private readonly env: CellEnv,
@@ -100,8 +87,7 @@ export class ActorCell {
     this.mailbox = Mailbox.create(spawn.mailboxBytes, spawn.repliesBytes);
     this.mailbox.setOnFullThrows(spawn.onFull === 'throw');
     this.entry = { id, name, block: this.mailbox.block, messagesBytes: spawn.mailboxBytes, repliesBytes: spawn.repliesBytes };
-    this.boot = {
-      ...env.boot,
+    this.actor = {
       moduleUrl,
       wait: spawn.wait,
       spinMicros: spawn.spinMicros,
@@ -109,93 +95,140 @@ export class ActorCell {
       onError: supervision.onError,
       hangTimeoutMs: supervision.hangTimeoutMs,
       snapshotIntervalMs: supervision.snapshotIntervalMs,
+      maxDeliveries: supervision.maxDeliveries,
+      inPlace: supervision.restartInPlace,
     };
+    this.cacheSlots = new CacheSlots(env.caches);
+    this.pendingStart = new PendingStart(name, supervision.startTimeoutMs);
+    this.workers = new WorkerSource({
+      workerEntry: env.workerEntry,
+      boot: env.boot,
+      name,
+      moduleUrl,
+      spawn,
+      standby: supervision.standby,
+      warmPool: (limits) => env.warmPool(limits),
+      onStandbyFailed: (error) => env.onStandbyFailed(this, error),
+    });
   }
 
-  /** Starts a worker on the mailbox (the standby one when there is one); resolves with its topic patterns. */
+  /**
+   * Runs the actor: again in its parked worker if it has one (in place), else in a worker that
+   * attaches to the mailbox (its own standby, a warm one of the shared pool, or a new thread).
+   * Resolves with its topic patterns once its `init` (or `restore`) ran. When the worker already
+   * restarted it at once (approved ahead of time), this waits for that incarnation's 'ready'.
+   */
   async start(): Promise<string[]> {
-    this.state = 'starting';
     this.expectingExit = false;
     this.failure = undefined;
     this.killedFor = undefined;
-    this.mailbox.setFailure(FailureCode.None);
-    // Senders keep writing while it is down: its ring queues for the next worker.
-    this.mailbox.setState(ActorState.Starting);
-    const worker = this.standby ?? this.newWorker();
-    this.standby = undefined;
-    this.standbyLoaded = false;
-    this.worker = worker;
-    this.link = new WorkerLink(worker, this.mailbox.doorbell);
-    this.kernelCalls = new KernelCalls(this.env.kernels, this.link, this.mailbox.doorbell.i32);
-    this.exited = new Promise((resolve) => worker.once('exit', resolve));
-    const [cacheParticipant, cacheGeneration] = this.env.caches.enter();
-    this.cacheParticipant = cacheParticipant;
-    const attach: AttachMessage = {
-      type: 'attach',
-      caches: this.env.caches.list(),
-      cacheParticipant,
-      cacheGeneration,
-      self: this.entry,
-      peers: this.env.peers(),
-      subscriptions: this.env.subscriptions(),
-      ...(this.snapshot !== undefined ? { snapshot: this.snapshot } : {}),
-      controlCount: this.mailbox.doorbell.controlCount(),
-      remote: this.env.remote(),
-    };
+    this.withdrawApproval();
+    const early = this.early;
+    this.early = undefined;
+    let worker: Worker;
+    let via: StartVia;
+    let ready: Promise<string[]>;
+    if (early !== undefined && this.worker !== undefined) {
+      worker = this.worker;
+      via = 'in-place';
+      ready = early;
+    } else {
+      this.state = 'starting';
+      this.mailbox.setFailure(FailureCode.None);
+      // Senders keep writing while it is down: its ring queues for the next incarnation.
+      this.mailbox.setState(ActorState.Starting);
+      const from: IncarnationStart = { ...this.cacheSlots.enter(), ...(this.snapshot !== undefined ? { snapshot: this.snapshot } : {}) };
+      let message: AttachMessage | RestartMessage;
+      if (this.worker !== undefined && this.parked) {
+        worker = this.worker;
+        this.parked = false;
+        via = 'in-place';
+        message = { type: 'restart', ...from };
+      } else {
+        ({ worker, via } = this.workers.take(!this.everStarted));
+        this.serve(worker);
+        message = {
+          type: 'attach',
+          actor: this.actor,
+          self: this.entry,
+          peers: this.env.peers(),
+          subscriptions: this.env.subscriptions(),
+          remote: this.env.remote(),
+          controlCount: this.mailbox.doorbell.controlCount(),
+          ...from,
+        };
+      }
+      ready = this.awaitReady(worker, message); // posts the message at once
+      if (message.type === 'attach') this.kernelCalls!.openLanes(); // after it: a worker takes its first message for the attach
+    }
     let subscribe: string[];
     try {
-      const ready = this.awaitReady(worker, attach); // posts the attach message at once
-      this.kernelCalls.openLanes(); // after it: a worker takes its first message for the attach
       subscribe = await ready;
     } catch (err) {
       this.expectingExit = true;
       await worker.terminate();
       await this.exited;
-      this.gone();
+      this.gone(worker);
       this.recoverRings(false);
       throw err;
     }
-    worker.on('error', (err) => {
-      this.failure = serializeError(err); // 'exit' follows and does the work
-    });
-    worker.on('message', (m: ControlFromWorker) => this.onMessage(m));
-    worker.once('exit', (code) => this.onWorkerExit(worker, code));
     this.state = 'running';
     this.startedAt = performance.now();
-    if (this.supervision.standby) this.standby = this.newWorker();
+    if (this.everStarted) this.restartsVia[via]++;
+    this.everStarted = true;
+    this.lastVia = via;
+    if (this.supervision.restartInPlace) this.prepare();
+    this.workers.replenish();
     return subscribe;
   }
 
   /**
-   * Stops the worker: `drain` handles everything queued first (a final stop), otherwise it stops
-   * after the message in hand (a restart: the rest waits in the ring). After shutdownTimeoutMs it
-   * is terminated. Resolves once the worker is gone and the rings are recovered.
+   * Its supervisor says whether it would restart this actor at once and alone if it crashed now
+   * (supervisors/approval.ts). While it would, and the actor runs in a worker that can restart it
+   * in place, the approval is left in the mailbox block for the worker to take; otherwise it is
+   * taken back (if the worker took it first, its report is on its way).
+   */
+  approveRestart(approve: boolean): void {
+    if (approve && this.state === 'running' && this.cacheSlots.hasReserved && this.killedFor === undefined && this.supervision.restartInPlace) {
+      if (!this.approved) this.mailbox.approveRestart();
+      this.approved = true;
+      return;
+    }
+    this.withdrawApproval();
+  }
+
+  /**
+   * Stops the actor: `drain` handles everything queued first (a final stop: its worker ends),
+   * otherwise it stops after the message in hand (a restart: the rest waits in the ring, and the
+   * worker, with restartInPlace, waits to run it again). After shutdownTimeoutMs it is terminated.
+   * Resolves once the actor stopped and the rings are recovered.
    */
   async stop(drain: boolean): Promise<{ terminated: boolean }> {
     const worker = this.worker;
+    this.withdrawApproval();
+    this.early = undefined;
     if (worker === undefined || this.state === 'down') return { terminated: false };
     this.state = 'stopping';
-    this.expectingExit = true;
+    this.expectingExit = true; // whatever happens to the worker now is part of the stop
     if (drain) this.mailbox.setState(ActorState.Stopping);
-    const gracefully = new Promise<void>((resolve) => {
-      const onMsg = (m: ControlFromWorker): void => {
-        if (m.type !== 'stopped') return;
-        worker.off('message', onMsg);
-        resolve();
-      };
-      worker.on('message', onMsg);
-    });
+    const stopped = new Promise<'stopped' | 'failed' | 'exited'>((resolve) => (this.pendingStop = resolve));
     void this.post({ type: 'stop', seq: 0, drain });
     let terminated = false;
     const timer = setTimeout(() => {
       terminated = true;
       void worker.terminate();
     }, this.supervision.shutdownTimeoutMs);
-    await Promise.race([gracefully, this.exited]);
+    const how = await Promise.race([stopped, this.exited.then(() => 'exited' as const)]);
     clearTimeout(timer);
+    this.pendingStop = undefined;
+    if (!drain && how === 'stopped' && this.supervision.restartInPlace && this.worker === worker) {
+      this.park();
+      this.recoverRings(false);
+      return { terminated: false };
+    }
     await worker.terminate();
     await this.exited;
-    this.gone();
+    this.gone(worker);
     this.recoverRings(false);
     return { terminated };
   }
@@ -207,143 +240,171 @@ export class ActorCell {
    */
   kill(reason: string, blameMessage: boolean): boolean {
     if (this.worker === undefined || this.state !== 'running' || this.killedFor !== undefined) return false;
+    this.withdrawApproval();
     this.killedFor = reason;
     this.blameMessage = blameMessage;
     void this.worker.terminate();
     return true;
   }
 
-  /** 'ready': a loaded standby waits to take over; 'loading': it is still loading; 'none': restarts start cold. */
+  /** What a worker death would find now: 'ready' (a loaded worker waits), 'loading', or 'none' (a cold start). */
   standbyState(): 'none' | 'loading' | 'ready' {
-    return this.standby === undefined ? 'none' : this.standbyLoaded ? 'ready' : 'loading';
+    return this.workers.state();
+  }
+
+  /** The worker threadId the actor runs (or waits, parked) in; undefined without one. */
+  threadId(): number | undefined {
+    return this.worker?.threadId;
   }
 
   /** The cell is retired for good: no worker will read its mailbox again. */
   async dispose(): Promise<void> {
     this.mailbox.setState(ActorState.Stopped);
-    const standby = this.standby;
-    this.standby = undefined;
-    if (standby !== undefined) await standby.terminate();
-    if (this.worker !== undefined) {
+    await this.workers.dispose();
+    const worker = this.worker;
+    if (worker !== undefined) {
       this.expectingExit = true;
-      await this.worker.terminate();
+      await worker.terminate();
       await this.exited;
-      this.gone();
+      this.gone(worker);
     }
   }
 
   /**
    * Posts a control message and wakes the actor to read it; resolves on its ack (or its exit).
-   * A starting worker gets it too: it reads control messages from its attach on, in order.
+   * A starting worker gets it too (it reads control messages from its attach on, in order), and so
+   * does a parked one: its endpoint stays current for its next incarnation.
    */
   post(msg: ControlToWorker): Promise<void> {
-    if (this.link === undefined || this.state === 'down') return Promise.resolve();
+    if (this.link === undefined) return Promise.resolve();
     return this.link.post(msg);
   }
 
   // ------------------------------------------------------------------ internals
 
-  private newWorker(): Worker {
-    const w = new Worker(this.env.workerEntry, {
-      workerData: this.boot,
-      name: `dualbus:${this.name}`,
-      ...(this.spawn.resourceLimits !== undefined ? { resourceLimits: this.spawn.resourceLimits } : {}),
+  /** The worker now runs this actor: its control channel, its kernel calls, and what it tells. */
+  private serve(worker: Worker): void {
+    this.worker = worker;
+    this.parked = false;
+    this.link = new WorkerLink(worker, this.mailbox.doorbell);
+    this.kernelCalls = new KernelCalls(this.env.kernels, this.link, this.mailbox.doorbell.i32);
+    this.exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.on('message', (m: ControlFromWorker) => this.onMessage(worker, m));
+    worker.on('error', (err) => {
+      if (this.worker !== worker) return;
+      this.failure = serializeError(err); // 'exit' follows and does the work
+      this.pendingStart.failed(err.message, err);
     });
-    // A standby that dies before it is needed is reported, and simply not there next time. (Once
-    // it is the running worker, start() listens for its errors.)
-    w.on('error', (err) => {
-      if (this.standby === w) this.env.onStandbyFailed(this, serializeError(err));
-    });
-    w.once('exit', () => {
-      if (this.standby === w) this.standby = undefined;
-    });
-    w.on('message', (m: ControlFromWorker) => {
-      if (m.type === 'loaded' && this.standby === w) this.standbyLoaded = true;
-    });
-    return w;
+    worker.once('exit', (code) => this.onWorkerExit(worker, code));
   }
 
-  private awaitReady(worker: Worker, attach: AttachMessage): Promise<string[]> {
-    return new Promise((resolve, reject) => {
-      const onMessage = (m: ControlFromWorker): void => {
-        if (m.type === 'ready') {
-          cleanup();
-          resolve(m.subscribe);
-        } else if (m.type === 'init-failed') {
-          cleanup();
-          reject(new SpawnFailed(this.name, `${m.error.name}: ${m.error.message}`));
-        } else {
-          this.onMessage(m);
-        }
-      };
-      const onError = (err: Error): void => {
-        cleanup();
-        reject(new SpawnFailed(this.name, err.message, { cause: err }));
-      };
-      const onExit = (code: number): void => {
-        cleanup();
-        reject(new SpawnFailed(this.name, `its worker exited with code ${code} during start`));
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new SpawnFailed(this.name, `init did not finish within ${this.supervision.startTimeoutMs} ms (startTimeoutMs)`));
-      }, this.supervision.startTimeoutMs);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-      };
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
-      worker.postMessage(attach);
-    });
+  /** Posts the attach (or restart; none: the worker restarted on its own) and resolves with the actor's topics once it is ready. */
+  private awaitReady(worker: Worker, message: AttachMessage | RestartMessage | undefined): Promise<string[]> {
+    const ready = this.pendingStart.wait();
+    if (message !== undefined) worker.postMessage(message);
+    return ready;
   }
 
-  private onMessage(m: ControlFromWorker): void {
-    if (m.type === 'kernel-run') {
-      const link = this.link; // the answer goes to the worker that asked, never to its successor
-      this.kernelCalls?.run(m, (answer) => link?.notify(answer));
-    } else if (m.type === 'kernel-cancel') {
-      this.kernelCalls?.cancel(m.id);
-    } else if (m.type === 'kernel-stop') {
-      this.kernelCalls?.stopLaneCall(m.laneId, m.id);
-    } else if (m.type === 'kernel-stats') {
-      this.kernelCalls?.recordDirect(m.records);
-    } else if (m.type === 'ack') {
+  private onMessage(worker: Worker, m: ControlFromWorker): void {
+    if (this.worker !== worker) return;
+    if (this.kernelCalls?.handle(m)) return;
+    if (m.type === 'ack') {
       this.link?.acked(m.seq);
     } else if (m.type === 'event') {
       this.env.onWorkerEvent(this, m);
     } else if (m.type === 'snapshot') {
       this.snapshot = { data: m.data };
+    } else if (m.type === 'ready') {
+      this.pendingStart.ready(m.subscribe);
+    } else if (m.type === 'init-failed') {
+      this.pendingStart.failed(`${m.error.name}: ${m.error.message}`);
+    } else if (m.type === 'stopped') {
+      this.pendingStop?.('stopped');
+    } else if (m.type === 'failed') {
+      this.onFailedInPlace(worker, m);
+    } else if (m.type === 'exiting') {
+      this.onWorkerExit(worker, m.code); // its thread runs no more of its code: no need to wait for the teardown
     }
   }
 
-  private onWorkerExit(worker: Worker, code: number): void {
-    if (this.worker !== worker || this.expectingExit) return; // a stop or a start handles its own exit
-    this.gone();
-    const failureCode = this.mailbox.failure();
-    const cause: ExitCause =
-      failureCode === FailureCode.Stop ? 'directive-stop'
-      : failureCode === FailureCode.Escalate ? 'directive-escalate'
-      : failureCode === FailureCode.Restart || code !== 0 || this.failure !== undefined || this.killedFor !== undefined ? 'crash'
-      : 'normal';
-    const error = this.failure;
-    const reason =
-      this.killedFor !== undefined ? this.killedFor
-      : failureCode !== FailureCode.None ? `receive threw ${error ? `${error.name}: ${error.message}` : 'a non-error value'}`
-      : error !== undefined ? `${error.name}: ${error.message}`
-      : code === 0 ? 'its worker exited (code 0) without being asked to stop'
-      : `its worker exited with code ${code}`;
-    const { redelivered, deadLetter } = this.recoverRings(this.killedFor === undefined || this.blameMessage);
-    this.env.onExit(this, { cause, reason, error, code, redelivered, deadLetter });
+  /** The actor's own code failed and its worker, kept, waits: the supervisor hears of it as of a crash. */
+  private onFailedInPlace(worker: Worker, m: Extract<ControlFromWorker, { type: 'failed' }>): void {
+    if (m.restarted !== undefined) {
+      this.restartedAtOnce(worker, m, m.restarted);
+      return;
+    }
+    if (this.state === 'stopping') {
+      this.pendingStop?.('failed'); // it failed while stopping: the stop ends it
+      return;
+    }
+    if (this.state !== 'running' || this.killedFor !== undefined) return; // being killed: its exit reports
+    this.park();
+    const { cause, reason } = inPlaceExit(m);
+    this.env.onExit(this, { cause, reason, error: m.error, code: 1, ...this.recoverRings(true), inPlace: true, at: performance.now(), restartedAtOnce: false });
   }
 
-  private gone(): void {
-    if (this.cacheParticipant !== undefined) this.env.caches.leave(this.cacheParticipant); // its memos are handed over
-    this.cacheParticipant = undefined;
+  /**
+   * The worker took the approval and restarted the actor at once (the rings recovered, the delivery
+   * counted): the new incarnation runs in the cache slot prepared for it, and its 'ready' is kept
+   * for the start its supervisor now orders. The supervisor hears of the failure as of any other.
+   */
+  private restartedAtOnce(worker: Worker, m: Extract<ControlFromWorker, { type: 'failed' }>, restarted: { at: number; redelivered: boolean }): void {
+    this.approved = false;
+    this.cacheSlots.promoteReserved();
+    // Being stopped or killed: what is under way ends the new incarnation as it would have the old.
+    if (this.state !== 'running' || this.killedFor !== undefined) return;
+    this.state = 'starting';
+    this.early = this.awaitReady(worker, undefined);
+    this.early.catch(() => {}); // a start that never comes (the supervisor gave up) leaves it unread
+    const at = restarted.at - performance.timeOrigin;
+    this.env.onExit(this, { cause: 'crash', reason: failureReason(m), error: m.error, code: 1, redelivered: restarted.redelivered, deadLetter: undefined, inPlace: true, at, restartedAtOnce: true });
+  }
+
+  /** Sends the worker the cache slot an incarnation that restarts at once would take. */
+  private prepare(): void {
+    if (this.worker === undefined) return;
+    const m = this.cacheSlots.reserve();
+    if (m !== undefined) this.worker.postMessage(m);
+  }
+
+  /** Takes the approval back; if the worker took it first, its report is on its way. */
+  private withdrawApproval(): void {
+    if (!this.approved) return;
+    this.approved = false;
+    this.mailbox.takeRestartApproval();
+  }
+
+  /** The actor retired in its worker, which waits for a 'restart' (its link and kernel lanes stay). */
+  private park(): void {
+    this.state = 'down';
+    this.parked = true;
+    this.cacheSlots.leaveRunning();
+  }
+
+  private onWorkerExit(worker: Worker, code: number): void {
+    if (this.worker !== worker) return;
+    this.pendingStart.failed(`its worker exited with code ${code} during start`);
+    // A stop, a start that failed, or a parked worker: nothing to report (a parked one's failure was).
+    if (this.expectingExit || this.parked) {
+      this.gone(worker);
+      return;
+    }
+    this.gone(worker);
+    const error = this.failure;
+    const { cause, reason } = workerExit(this.mailbox.failure(), code, error, this.killedFor);
+    const recovered = this.recoverRings(this.killedFor === undefined || this.blameMessage);
+    this.env.onExit(this, { cause, reason, error, code, ...recovered, inPlace: false, at: performance.now(), restartedAtOnce: false });
+  }
+
+  /** The worker is gone (or given up on): its slot in the caches, its channel and its kernel calls go with it. */
+  private gone(worker: Worker): void {
+    if (this.worker !== worker) return;
+    this.cacheSlots.leaveAll();
+    this.approved = false;
+    this.mailbox.takeRestartApproval(); // never left for the next worker
+    this.early = undefined;
     this.worker = undefined;
+    this.parked = false;
     this.state = 'down';
     this.link?.close();
     this.link = undefined;
@@ -351,31 +412,10 @@ export class ActorCell {
     this.kernelCalls = undefined;
   }
 
-  /**
-   * Takes the consumer's place while no worker runs: releases what the last worker finished, drops
-   * replies nobody waits for any more, and finds the message it died with. When the failure is
-   * held against that message (`blame`) it counts a failed delivery; at maxDeliveries it is taken
-   * out as a dead letter.
-   */
-  private recoverRings(blame: boolean): Pick<CellExit, 'redelivered' | 'deadLetter'> {
-    const messages = this.mailbox.messages;
-    const inHand = messages.recoverConsumer();
-    this.mailbox.replies.recoverConsumer();
-    this.mailbox.replies.drain(() => {}, Infinity); // answers to asks of the dead worker: nobody waits
-    if (!inHand) {
-      if (blame) this.poison = undefined;
-      return { redelivered: false, deadLetter: undefined };
-    }
-    if (!blame) return { redelivered: true, deadLetter: undefined };
-    const position = messages.readPosition();
-    const deliveries = this.poison?.position === position ? this.poison.deliveries + 1 : 1;
-    if (deliveries < this.supervision.maxDeliveries) {
-      this.poison = { position, deliveries };
-      return { redelivered: true, deadLetter: undefined };
-    }
-    this.poison = undefined;
-    const record = takeHeadRecord(this.mailbox);
-    this.deadLetters++;
-    return { redelivered: false, deadLetter: record === undefined ? undefined : { record, deliveries } };
+  /** Recovers the rings after an incarnation ended (see ring-recovery.ts); a dead letter is counted here. */
+  private recoverRings(blame: boolean): RecoveredRings {
+    const recovered = recoverRings(this.mailbox, blame, this.supervision.maxDeliveries);
+    if (recovered.deadLetter !== undefined) this.deadLetters++;
+    return recovered;
   }
 }

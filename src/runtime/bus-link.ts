@@ -26,7 +26,7 @@ export interface BusLinkEnv {
 export class BusLink {
   readonly mailbox = Mailbox.create(BRIDGE_MAILBOX_BYTES, BRIDGE_REPLIES_BYTES);
   readonly entry: PeerEntry = { id: BRIDGE_ID, name: BRIDGE_NAME, block: this.mailbox.block, messagesBytes: BRIDGE_MAILBOX_BYTES, repliesBytes: BRIDGE_REPLIES_BYTES };
-  counters: BridgeCounters = { elSent: 0, elReceived: 0, mdSent: 0, mdReceived: 0, mdDropped: 0, rejected: 0, inflightFrames: 0, claimed: 0, undeliverable: 0 };
+  counters: BridgeCounters = { elSent: 0, elReceived: 0, mdSent: 0, mdReceived: 0, mdDropped: 0, rejected: 0, inflightFrames: 0, claimed: 0, undeliverable: 0, inHand: 0 };
   private link: WorkerLink | undefined;
   private stopped: Promise<void> | undefined;
 
@@ -53,9 +53,15 @@ export class BusLink {
     worker.on('error', (err) => this.env.onEvent('bridge-crashed', {}, serializeError(err)));
     worker.once('exit', () => link.close());
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // The last connection error of each bus while starting: a timeout says why (a certificate refused, a wrong password...).
+    const lastError: Record<string, string> = {};
+    const where = (bus: 'market-data' | 'engine-logic') => {
+      const target = describeTarget(bus === 'market-data' ? this.options.marketData : this.options.engineLogic);
+      return `${bus} ${target}${lastError[bus] !== undefined ? ` (last error: ${lastError[bus]})` : ''}`;
+    };
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(
-        () => reject(new DualbusError('BusUnavailable', `no answer within ${this.options.startTimeoutMs} ms from market-data ${describeTarget(this.options.marketData)} and engine-logic ${describeTarget(this.options.engineLogic)}`)),
+        () => reject(new DualbusError('BusUnavailable', `no answer within ${this.options.startTimeoutMs} ms from ${where('market-data')} and ${where('engine-logic')}`)),
         this.options.startTimeoutMs,
       );
       worker.on('message', (m: BridgeToHost) => {
@@ -64,7 +70,10 @@ export class BusLink {
           case 'start-failed': reject(new DualbusError('BusUnavailable', `the Redis bus did not start: ${m.error.message}`)); break;
           case 'ack': link.acked(m.seq); break;
           case 'directory': this.env.onDirectory(m.actors, m.patterns); break;
-          case 'bus-event': this.env.onEvent(m.event, m.detail, m.error); break;
+          case 'bus-event':
+            if (m.event === 'redis-error' && m.error !== undefined) lastError[String(m.detail.bus)] = m.error.message;
+            this.env.onEvent(m.event, m.detail, m.error);
+            break;
           case 'bus-stats': this.counters = m.counters; break;
         }
       });

@@ -57,7 +57,7 @@ export class ChildNode implements TreeNode {
     this.lifecycle.send({ type: 'STARTED', at: performance.now() });
     const ctx = this.lifecycle.getSnapshot().context;
     if (down === undefined) this.host.log.write({ actor: this.name, path: this.path, event: 'started', restarts: 0 });
-    else this.host.log.write({ actor: this.name, path: this.path, event: 'restarted', restarts: ctx.restarts, downtimeMs: round(ctx.lastDowntimeMs ?? 0, 3) });
+    else this.host.log.write({ actor: this.name, path: this.path, event: 'restarted', restarts: ctx.restarts, downtimeMs: round(ctx.lastDowntimeMs ?? 0, 3), via: this.cell.lastVia });
     return true;
   }
 
@@ -100,7 +100,7 @@ export class ChildNode implements TreeNode {
 
   /** Its worker ended without being asked to. */
   cellExited(exit: CellExit): void {
-    this.lifecycle.send({ type: 'FAILED', at: performance.now(), reason: exit.reason });
+    this.lifecycle.send({ type: 'FAILED', at: exit.at, reason: exit.reason });
     this.host.log.write({
       actor: this.name,
       path: this.path,
@@ -109,6 +109,8 @@ export class ChildNode implements TreeNode {
       cause: exit.cause,
       code: exit.code,
       redelivered: exit.redelivered,
+      inPlace: exit.inPlace,
+      ...(exit.restartedAtOnce ? { restartedAtOnce: true } : {}),
       restarts: this.restarts(),
     });
     if (this.restartPending) return; // its supervisor is already restarting it

@@ -1,6 +1,6 @@
 import { serializeKernelError } from '../kernels/errors.js';
 import type { KernelPool } from '../kernels/pool.js';
-import type { DirectCallRecord, KernelResultMessage, KernelRunMessage } from '../transport/protocol.js';
+import type { ControlFromWorker, DirectCallRecord, KernelResultMessage, KernelRunMessage } from '../transport/protocol.js';
 import type { WorkerLink } from './worker-link.js';
 
 /**
@@ -18,6 +18,16 @@ export class KernelCalls {
     private readonly link: WorkerLink,
     private readonly doorbell: Int32Array,
   ) {}
+
+  /** Takes the worker's kernel messages (true: it was one); each answer goes to this worker, never to a successor. */
+  handle(m: ControlFromWorker): boolean {
+    if (m.type === 'kernel-run') this.run(m, (answer) => this.link.notify(answer));
+    else if (m.type === 'kernel-cancel') this.cancel(m.id);
+    else if (m.type === 'kernel-stop') this.stopLaneCall(m.laneId, m.id);
+    else if (m.type === 'kernel-stats') this.recordDirect(m.records);
+    else return false;
+    return true;
+  }
 
   /** Offers the worker a lane to every pool thread, now and as threads start (once it is attached). */
   openLanes(): void {

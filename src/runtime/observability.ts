@@ -14,6 +14,7 @@ import { RateMeter } from './rates.js';
 import { readCounters, readStats, round, type ActorStats } from './stats.js';
 import type { Supervision } from './supervision.js';
 import type { SystemDirectory } from './system-directory.js';
+import type { WarmPoolCounts, WarmPools } from './warm-pool.js';
 import { Watchdog } from './watchdog.js';
 
 /** How often the watchdog and the rate meter look at the actors. */
@@ -29,6 +30,8 @@ export interface SystemStats {
   kernels: ReturnType<KernelPool['stats']>;
   /** Per cache: hits, misses, hit rate, evictions, expirations, entries, bytes. */
   caches: Record<string, CacheStats>;
+  /** The shared warm pool(s): workers kept (size), ready and loading now, taken and started so far. */
+  warmWorkers: WarmPoolCounts & { pools: number };
 }
 
 export interface ActorEvent {
@@ -45,6 +48,7 @@ export interface ObservabilityDeps {
   host: Endpoint;
   directory: SystemDirectory;
   supervision: Supervision;
+  warm: WarmPools;
   statsLogIntervalMs: number;
   kernels: KernelPool;
   caches: CacheRegistry;
@@ -95,6 +99,8 @@ export class Observability {
         mttrMs: a?.mttrMs === undefined ? undefined : round(a.mttrMs, 3),
         deadLetters: cell.deadLetters,
         standby: cell.standbyState(),
+        restartsVia: { ...cell.restartsVia },
+        threadId: cell.threadId(),
       });
     }
     const h = readCounters(host.own);
@@ -106,6 +112,7 @@ export class Observability {
       ...(bus !== undefined ? { bus: { ...bus.counters, remoteActors: directory.remoteActors.length, mailboxDepth: bus.mailbox.messages.depth() } } : {}),
       kernels: this.deps.kernels.stats(),
       caches: this.deps.caches.stats(),
+      warmWorkers: this.deps.warm.counts(),
     };
   }
 

@@ -35,6 +35,12 @@ export interface SystemOptions {
   statsLogIntervalMs?: number;
   /** The dual Redis bus to other hosts; without it the system is embedded in this process. */
   bus?: BusOptions;
+  /**
+   * How many warm generic workers (thread started, worker code and package loaded, no actor module)
+   * the system keeps for actors whose worker dies (`standby: 'shared'`, the default); one taken is
+   * replaced at once. 0: none (a worker death is a cold start). One pool per distinct resourceLimits.
+   */
+  warmWorkers?: number;
   /** The heavy-kernel pool (`system.kernels`, `ctx.kernels`): threads, queue, backends, user kernel modules. */
   kernels?: KernelPoolOptions;
   /**
@@ -77,8 +83,21 @@ export interface SupervisionOptions {
   shutdownTimeoutMs?: number;
   /** A start whose init (or restore) has not finished after this long fails (SpawnFailed), and the worker is terminated. */
   startTimeoutMs?: number;
-  /** Keep a loaded worker waiting to replace this one, so a restart takes milliseconds. */
-  standby?: boolean;
+  /**
+   * What replaces this actor's worker when the worker dies (exit, memory, hang), so that the
+   * restart takes milliseconds, not a thread start: 'shared' (a warm worker of the system's shared
+   * pool: see `warmWorkers`), 'own' (a worker of its own, its module loaded: the fastest, one idle
+   * thread per actor), or false (a new thread: a cold start). `true` means 'shared'.
+   */
+  standby?: 'shared' | 'own' | boolean;
+  /**
+   * A failure of the actor's own code (a receive that throws with onError 'restart', 'stop' or
+   * 'escalate', an uncaught exception, an unhandled rejection) restarts it inside its worker, which
+   * is kept: its timers are cleared and its pending asks and kernel calls abandoned. false: such a
+   * failure ends the worker, and the restart takes another (for an actor that keeps module-level
+   * state or resources of its own that an in-place restart would not release).
+   */
+  restartInPlace?: boolean;
   /** The least time between two idle snapshots (see defineActor's snapshot). */
   snapshotIntervalMs?: number;
 }
@@ -95,6 +114,7 @@ export const SYSTEM_DEFAULTS = Object.freeze({
   stopTimeoutMs: 5_000,
   staleClaimMs: 1_000,
   statsLogIntervalMs: 0,
+  warmWorkers: 2,
   logFormat: (process.env.DUALBUS_LOG_FORMAT === 'pretty' ? 'pretty' : 'json') as 'json' | 'pretty',
 });
 
@@ -111,18 +131,23 @@ export const SUPERVISION_DEFAULTS = Object.freeze({
   maxDeliveries: 3,
   hangTimeoutMs: 5_000,
   startTimeoutMs: 10_000,
-  standby: true,
+  standby: 'shared' as 'shared' | 'own' | false,
+  restartInPlace: true,
   snapshotIntervalMs: 100,
 });
 
 export type ResolvedSystemOptions = Required<Omit<SystemOptions, 'logger' | 'bus' | 'kernels' | 'caches'>> & { logger?: Logger; bus?: BusOptions; kernels: ResolvedKernelOptions; caches: Record<string, ResolvedCacheOptions> };
 export type ResolvedSpawnOptions = Required<Omit<SpawnOptions, 'resourceLimits'>> & Pick<SpawnOptions, 'resourceLimits'>;
 /** What the runtime's mechanism needs (the policy half goes to the supervisor machine). */
-export type ResolvedSupervision = typeof SUPERVISION_DEFAULTS & { shutdownTimeoutMs: number; onError: ErrorDirectiveName };
+export type ResolvedSupervision = Omit<typeof SUPERVISION_DEFAULTS, 'standby'> & {
+  standby: 'shared' | 'own' | 'none';
+  shutdownTimeoutMs: number;
+  onError: ErrorDirectiveName;
+};
 
-const SYSTEM_KEYS = new Set(['name', 'askTimeoutMs', 'compressAbove', 'latencySampleEvery', 'hostWait', 'hostSpinMicros', 'stopTimeoutMs', 'logger', 'staleClaimMs', 'statsLogIntervalMs', 'logFormat', 'bus', 'kernels', 'caches']);
+const SYSTEM_KEYS = new Set(['name', 'askTimeoutMs', 'compressAbove', 'latencySampleEvery', 'hostWait', 'hostSpinMicros', 'stopTimeoutMs', 'logger', 'staleClaimMs', 'statsLogIntervalMs', 'logFormat', 'warmWorkers', 'bus', 'kernels', 'caches']);
 const SPAWN_KEYS = new Set(['wait', 'mailboxBytes', 'repliesBytes', 'onFull', 'spinMicros', 'parkTimeoutMs', 'resourceLimits']);
-const SUPERVISION_KEYS = new Set(['restart', 'onError', 'maxDeliveries', 'backoff', 'hangTimeoutMs', 'shutdownTimeoutMs', 'startTimeoutMs', 'standby', 'snapshotIntervalMs']);
+const SUPERVISION_KEYS = new Set(['restart', 'onError', 'maxDeliveries', 'backoff', 'hangTimeoutMs', 'shutdownTimeoutMs', 'startTimeoutMs', 'standby', 'restartInPlace', 'snapshotIntervalMs']);
 
 export function resolveSystemOptions(given: SystemOptions | undefined): ResolvedSystemOptions {
   const o = { ...SYSTEM_DEFAULTS, ...checkObject('createSystem options', given, SYSTEM_KEYS) } as ResolvedSystemOptions;
@@ -136,6 +161,9 @@ export function resolveSystemOptions(given: SystemOptions | undefined): Resolved
   positive('staleClaimMs', o.staleClaimMs);
   nonNegative('statsLogIntervalMs', o.statsLogIntervalMs);
   oneOf('logFormat', o.logFormat, ['json', 'pretty']);
+  if (!(typeof o.warmWorkers === 'number' && Number.isInteger(o.warmWorkers) && o.warmWorkers >= 0 && o.warmWorkers <= 64)) {
+    throw new InvalidOption('warmWorkers', 'an integer from 0 to 64', o.warmWorkers);
+  }
   o.kernels = resolveKernelOptions(given?.kernels);
   o.caches = resolveCacheOptions(given?.caches);
   return o;
@@ -150,13 +178,16 @@ export function splitChildOptions(
   const spawnPart: Record<string, unknown> = {};
   const supPart: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(all)) (SPAWN_KEYS.has(k) ? spawnPart : supPart)[k] = v;
-  const sup = { ...SUPERVISION_DEFAULTS, shutdownTimeoutMs: stopTimeoutMs, onError: 'resume', ...supPart } as ResolvedSupervision & SupervisionOptions;
+  const sup = { ...SUPERVISION_DEFAULTS, shutdownTimeoutMs: stopTimeoutMs, onError: 'resume', ...supPart } as Omit<ResolvedSupervision, 'standby'> & { standby: unknown } & SupervisionOptions;
   positiveInteger('maxDeliveries', sup.maxDeliveries);
   positive('hangTimeoutMs', sup.hangTimeoutMs);
   positive('shutdownTimeoutMs', sup.shutdownTimeoutMs);
   positive('startTimeoutMs', sup.startTimeoutMs);
   nonNegative('snapshotIntervalMs', sup.snapshotIntervalMs);
-  if (typeof sup.standby !== 'boolean') throw new InvalidOption('standby', 'a boolean', sup.standby);
+  const standbyGiven = sup.standby as unknown;
+  const standby = standbyGiven === true || standbyGiven === 'shared' ? 'shared' : standbyGiven === false ? 'none' : standbyGiven === 'own' ? 'own' : undefined;
+  if (standby === undefined) throw new InvalidOption('standby', "'shared', 'own' or false (true means 'shared')", standbyGiven);
+  if (typeof sup.restartInPlace !== 'boolean') throw new InvalidOption('restartInPlace', 'a boolean', sup.restartInPlace);
   oneOf('onError', sup.onError, ['restart', 'resume', 'stop', 'escalate']);
   return {
     spawn: resolveSpawnOptions(spawnPart as SpawnOptions),
@@ -165,7 +196,8 @@ export function splitChildOptions(
       hangTimeoutMs: sup.hangTimeoutMs,
       shutdownTimeoutMs: sup.shutdownTimeoutMs,
       startTimeoutMs: sup.startTimeoutMs,
-      standby: sup.standby,
+      standby,
+      restartInPlace: sup.restartInPlace,
       snapshotIntervalMs: sup.snapshotIntervalMs,
       onError: sup.onError,
     },

@@ -35,12 +35,24 @@ export interface ActorStats {
   mttrMs: number | undefined;
   /** Messages taken out after failing maxDeliveries times. */
   deadLetters: number;
-  /** The worker waiting to replace this one: 'ready' (a restart takes milliseconds), 'loading', or 'none'. */
+  /**
+   * What a death of its worker would find now (its own standby, or the shared warm pool): 'ready'
+   * (a loaded worker waits: the restart takes milliseconds), 'loading', or 'none' (a cold start).
+   * A failure of the actor's own code needs none: it restarts in place.
+   */
   standby: 'none' | 'loading' | 'ready';
+  /**
+   * Its restarts by where the worker came from: 'in-place' (the worker it failed in), 'warm' (a
+   * loaded warm worker of the shared pool), 'warming' (one of the pool still loading), 'standby'
+   * (its own), 'cold' (a new thread).
+   */
+  restartsVia: Record<'in-place' | 'warm' | 'warming' | 'standby' | 'cold', number>;
+  /** The worker thread it runs in now (or waits in, between a failure and its restart in place). */
+  threadId: number | undefined;
 }
 
 /** What the supervision side knows of an actor, merged into its stats. */
-export type SupervisionStats = Pick<ActorStats, 'state' | 'path' | 'messagesPerSec' | 'uptimeMs' | 'restarts' | 'uptimePct' | 'mttrMs' | 'deadLetters' | 'standby'>;
+export type SupervisionStats = Pick<ActorStats, 'state' | 'path' | 'messagesPerSec' | 'uptimeMs' | 'restarts' | 'uptimePct' | 'mttrMs' | 'deadLetters' | 'standby' | 'restartsVia' | 'threadId'>;
 
 /** Reads one endpoint's counters from its shared mailbox block, without asking its thread. */
 export function readStats(mailbox: Mailbox, supervision: SupervisionStats): ActorStats {

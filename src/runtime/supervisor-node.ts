@@ -1,5 +1,6 @@
 import { createActor, type Actor } from 'xstate';
 import type { ChildSpec, SupervisorSpec } from '../../supervisors/spec.js';
+import { approvesInstantRestart } from '../../supervisors/approval.js';
 import { supervisorMachine, type ExitCause, type SupervisorCommand } from '../../supervisors/supervisor-machine.js';
 import { ChildNode } from './child-node.js';
 import type { ChildOptions } from './options.js';
@@ -44,7 +45,7 @@ export class SupervisorNode implements TreeNode {
     const started: Array<ChildNode | SupervisorNode> = [];
     for (const child of this.children.values()) {
       try {
-        if (await child.start(mode)) machine.send({ type: 'CHILD_STARTED', name: child.name, at: performance.now() });
+        if (await child.start(mode)) this.send({ type: 'CHILD_STARTED', name: child.name, at: performance.now() });
       } catch (err) {
         // An initial start is all or nothing (as OTP's start_link): stop what did start.
         this.stopping = true;
@@ -122,9 +123,31 @@ export class SupervisorNode implements TreeNode {
     return { restart: 'permanent', backoff: { minMs: 0, maxMs: 0, jitter: 0 } };
   }
 
-  /** Events for a machine that has finished (escalated, stopped) have nobody to decide on them. */
+  /**
+   * Events for a machine that has finished (escalated, stopped) have nobody to decide on them.
+   * Around each event, the restarts it approved ahead of time are taken back (before: the event may
+   * change its answer; a child's report that raced it is only decided after it) and given again
+   * where they still hold (after).
+   */
   private send(event: Parameters<Actor<typeof supervisorMachine>['send']>[0]): void {
+    if (event.type !== 'CHILD_STARTED') this.approveRestarts(false);
     if (this.machine?.getSnapshot().status === 'active') this.machine.send(event);
+    this.approveRestarts(true);
+  }
+
+  /**
+   * Tells each worker child whether a crash of it now would be answered by restarting it at once
+   * and alone (approvesInstantRestart): its worker may then restart it without waiting for this
+   * decision, which follows all the same. Off while the machine is not supervising.
+   */
+  private approveRestarts(approve: boolean): void {
+    const snapshot = this.machine?.getSnapshot();
+    const supervising = approve && !this.stopping && snapshot?.status === 'active' && snapshot.value === 'supervising';
+    const at = performance.now();
+    for (const [name, child] of this.children) {
+      if (!(child instanceof ChildNode) || child.cell === undefined) continue;
+      child.cell.approveRestart(supervising && approvesInstantRestart(snapshot!.context, name, at));
+    }
   }
 
   private enqueue(task: () => Promise<void>): Promise<void> {
@@ -139,6 +162,7 @@ export class SupervisorNode implements TreeNode {
       const others = `restarted with '${cmd.child}' (${this.spec.strategy})`;
       for (const name of cmd.start) this.children.get(name)?.markRestarting(cmd.delayMs, name === cmd.child ? cmd.reason : others);
       for (const name of cmd.stop) await this.children.get(name)?.stop(false);
+      for (const name of cmd.remove) await this.forget(name, `temporary, stopped with '${cmd.child}' (${this.spec.strategy})`);
       await this.sleep(cmd.delayMs);
       for (const name of cmd.start) {
         const node = this.children.get(name);
@@ -146,11 +170,7 @@ export class SupervisorNode implements TreeNode {
         if (await node.start('restart')) this.send({ type: 'CHILD_STARTED', name, at: performance.now() });
       }
     } else if (cmd.type === 'remove') {
-      const node = this.children.get(cmd.child);
-      if (node === undefined) return;
-      this.children.delete(cmd.child);
-      this.host.log.write({ actor: cmd.child, path: node.path, event: 'stopped', reason: `not restarted: ${cmd.reason}` });
-      await node.retire(cmd.reason, true);
+      await this.forget(cmd.child, cmd.reason);
     } else {
       this.stopping = true;
       for (const child of [...this.children.values()].reverse()) await child.stop(false);
@@ -159,15 +179,34 @@ export class SupervisorNode implements TreeNode {
     }
   }
 
+  /** A child that will not be restarted: out of the tree, its actor retired (asks on it fail, its name is free). */
+  private async forget(name: string, reason: string): Promise<void> {
+    const node = this.children.get(name);
+    if (node === undefined) return;
+    this.children.delete(name);
+    this.host.log.write({ actor: name, path: node.path, event: 'stopped', reason: `not restarted: ${reason}` });
+    await node.retire(reason, true);
+  }
+
+  /**
+   * Waits at least `ms` by performance.now(). A Node timer counts from the event loop's cached
+   * time, so it can fire up to a millisecond early by that clock; the remainder is waited again,
+   * so a backoff is never shorter than the delay it logged.
+   */
   private sleep(ms: number): Promise<void> {
     if (ms <= 0) return Promise.resolve();
+    const until = performance.now() + ms;
     return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done(): void {
+      let t = setTimeout(tick, ms);
+      function tick(): void {
+        const left = until - performance.now();
+        if (left > 0) t = setTimeout(tick, Math.ceil(left));
+        else resolve();
+      }
+      this.wake = () => {
         clearTimeout(t);
         resolve();
-      }
-      this.wake = done;
+      };
     });
   }
 }

@@ -8,7 +8,8 @@ import { Mailbox } from '../transport/ring/mailbox.js';
 import { ActorState, HOST_ID, HOST_NAME, serializeError } from '../transport/protocol.js';
 import { patternProblem } from '../transport/topic.js';
 import type { SupervisorSpec } from '../../supervisors/spec.js';
-import type { CellEnv, CellExit } from './actor-cell.js';
+import type { CellEnv } from './cell-contract.js';
+import type { ActorExitEvent, Kernels, Unsubscribe, WorkerEntries } from './system-types.js';
 import { KernelPool } from '../kernels/pool.js';
 import { DEFAULT_CACHE } from '../cache/options.js';
 import { CacheRegistry } from '../cache/registry.js';
@@ -23,39 +24,16 @@ import { Observability, type SystemStats } from './observability.js';
 import { resolveSystemOptions, type ChildOptions, type ResolvedSystemOptions, type SystemOptions } from './options.js';
 import { Supervision } from './supervision.js';
 import { connectSystemBus } from './system-bus.js';
+import { WarmPools } from './warm-pool.js';
 import { SystemDirectory } from './system-directory.js';
 import { child } from './tree.js';
 
 export type { SystemStats, ActorEvent } from './observability.js';
 export type { SubscriptionHandler } from './host-subscribers.js';
+export type { WorkerEntries, Kernels, Unsubscribe, ActorExitEvent } from './system-types.js';
 
 const HOST_MAILBOX_BYTES = 1 << 20;
 const HOST_REPLIES_BYTES = 1 << 18;
-
-/** The worker modules a system starts (given by the package root; the runtime names neither side). */
-export interface WorkerEntries {
-  actor: URL;
-  bridge: URL;
-  /** What each kernel-pool thread runs. */
-  kernel: URL;
-}
-
-/** The system's heavy-kernel pool, as the host uses it (`system.kernels`). */
-export type Kernels = Pick<KernelPool, 'run' | 'list' | 'backends' | 'register' | 'stats'>;
-
-/** What `subscribe` returns: call it to unsubscribe; `ready` resolves once every actor routes to it. */
-export interface Unsubscribe {
-  (): void;
-  readonly ready: Promise<void>;
-}
-
-export interface ActorExitEvent {
-  actor: string;
-  code: number;
-  crashed: boolean;
-  cause: CellExit['cause'];
-  reason: string;
-}
 
 /**
  * An actor system embedded in this process. This class is its front door; the work is done by a
@@ -83,6 +61,7 @@ export class System extends EventEmitter {
   private readonly dead: DeadLetters;
   private readonly pool: KernelPool;
   private readonly caches: CacheRegistry;
+  private readonly warm: WarmPools;
   private closed = false;
   private shutdownDone: Promise<void> | undefined;
 
@@ -93,6 +72,9 @@ export class System extends EventEmitter {
     this.name = options.name;
     this.logger = options.logger ?? defaultLogger(options.logFormat);
     const log = new LifecycleLog(this.logger, this.name);
+    this.warm = new WarmPools(options.warmWorkers, entries.actor, this.workerBoot(), (error) =>
+      this.logger.warn({ system: this.name, event: 'warm-worker-failed', reason: error }, `a warm worker died before it was needed: ${error.message}`),
+    );
     this.pool = new KernelPool(options.kernels, entries.kernel);
     this.caches = new CacheRegistry(options.caches, (cache) =>
       this.logger.warn({ system: this.name, event: 'cache-reset', cache }, `cache ${cache}: emptied: a worker was killed while it held the cache's lock, in the middle of a change`),
@@ -127,6 +109,7 @@ export class System extends EventEmitter {
       host: this.endpoint,
       directory: this.directory,
       supervision: this.supervision,
+      warm: this.warm,
       statsLogIntervalMs: options.statsLogIntervalMs,
       kernels: this.pool,
       caches: this.caches,
@@ -303,6 +286,7 @@ export class System extends EventEmitter {
     // Messages from other hosts stay in this host's stream from here on: the actors are about to stop.
     await this.directory.bus?.stopReceiving();
     await this.supervision.shutdown();
+    await this.warm.close();
     await this.pool.close(); // after the actors: a stopping actor may still run kernels
     this.caches.close();
     await this.directory.bus?.stop();
@@ -321,18 +305,30 @@ export class System extends EventEmitter {
 
   // ------------------------------------------------------------------ wiring
 
-  private get cellEnv(): CellEnv {
+  /** What every actor worker is started with (workerData). */
+  private workerBoot(): CellEnv['boot'] {
     const o = this.options;
     return {
+      askTimeoutMs: o.askTimeoutMs,
+      compressAbove: o.compressAbove,
+      latencySampleEvery: o.latencySampleEvery,
+      staleClaimMs: o.staleClaimMs,
+      preload: (this.entries.actorPreload ?? []).map((u) => u.href),
+    };
+  }
+
+  private get cellEnv(): CellEnv {
+    return {
       workerEntry: this.entries.actor,
-      boot: { askTimeoutMs: o.askTimeoutMs, compressAbove: o.compressAbove, latencySampleEvery: o.latencySampleEvery, staleClaimMs: o.staleClaimMs },
+      boot: this.workerBoot(),
+      warmPool: (limits) => this.warm.poolFor(limits),
       peers: () => this.directory.allPeers(),
       subscriptions: () => this.directory.routedSubscriptions(),
       remote: () => this.directory.remoteActors,
       onWorkerEvent: (cell, m) => this.observability.workerEvent(cell, m),
       onExit: (cell, exit) => {
         if (exit.deadLetter !== undefined) this.dead.take(cell, exit);
-        this.emit('actor-exit', { actor: cell.name, code: exit.code, crashed: exit.cause !== 'normal', cause: exit.cause, reason: exit.reason } satisfies ActorExitEvent);
+        this.emit('actor-exit', { actor: cell.name, code: exit.code, crashed: exit.cause !== 'normal', cause: exit.cause, reason: exit.reason, inPlace: exit.inPlace } satisfies ActorExitEvent);
         this.supervision.cellExited(cell, exit);
       },
       kernels: this.pool,

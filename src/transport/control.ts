@@ -29,7 +29,8 @@ export function listenForControl(
   kernels?: KernelMessageHandler,
 ): ControlListener {
   let seen = countAtAttach;
-  port.on('message', (c: ControlToWorker) => {
+  port.on('message', (c: ControlToWorker | { type: 'attach' | 'restart' | 'prepare' }) => {
+    if (c.type === 'attach' || c.type === 'restart' || c.type === 'prepare') return; // the worker's own business, not control
     if (c.type === 'kernel-result' || c.type === 'kernel-lane') {
       seen++; // announced on the doorbell like a control message, so a parked loop wakes to read it
       if (c.type === 'kernel-result') kernels?.answered(c);

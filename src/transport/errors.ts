@@ -119,3 +119,14 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return `an array of ${value.length}`;
   return `a ${typeof value}`;
 }
+
+/**
+ * The `ctx` of an actor incarnation that failed (or stopped) was used after it: code of the old
+ * incarnation that resumed on its own (a promise the runtime does not track). The restarted actor
+ * has a new `ctx`; the old one refuses to send, ask, reply or publish on its behalf.
+ */
+export class IncarnationRetired extends DualbusError {
+  constructor(actor: string) {
+    super('IncarnationRetired', `actor '${actor}': this ctx belongs to an incarnation that failed or stopped; the actor was restarted with a new one`);
+  }
+}

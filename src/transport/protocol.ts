@@ -56,24 +56,43 @@ export interface SubscriptionEntry {
 }
 
 /**
- * What a worker receives as workerData when it starts. It loads the actor module at once, then
- * waits for an `attach` message: a standby worker waits there, ready to replace a failed one.
+ * What every actor worker receives as workerData when it starts: the system's settings, the
+ * modules to load at once (the package root, so that an actor module importing it finds it
+ * loaded), and, for a worker started for one actor (its first start, its own standby), that
+ * actor's module. A worker of the shared warm pool has none: it loads its actor's module when an
+ * `attach` gives it one. Either way it then waits for `attach`.
  */
 export interface WorkerBoot {
+  askTimeoutMs: number;
+  compressAbove: number;
+  latencySampleEvery: number;
+  /** A claim unpublished for this long is taken to be a dead producer's, and skipped. */
+  staleClaimMs: number;
+  /** Modules imported before the worker says 'loaded'. */
+  preload: string[];
+  /** The module of the actor this worker was started for, imported before it says 'loaded'. */
+  moduleUrl?: string;
+}
+
+/** What an actor needs to know to run in a worker: its module and its settings (sent with `attach`). */
+export interface ActorBoot {
   moduleUrl: string;
   wait: WaitStrategyName;
   spinMicros: number;
   parkTimeoutMs: number;
-  askTimeoutMs: number;
-  compressAbove: number;
-  latencySampleEvery: number;
   onError: ErrorDirectiveName;
   /** The watchdog's limit: the loop beats at least four times within it while it waits on a handler. */
   hangTimeoutMs: number;
-  /** A claim unpublished for this long is taken to be a dead producer's, and skipped. */
-  staleClaimMs: number;
   /** The least time between two snapshots taken while the actor is idle. */
   snapshotIntervalMs: number;
+  /** A message in hand at this many failed deliveries is dead-lettered (by the host). */
+  maxDeliveries: number;
+  /**
+   * A failure of the actor's own code (a receive that throws, an uncaught exception, an unhandled
+   * rejection) is reported and the worker waits to run the actor again (`restart`), instead of
+   * dying with it.
+   */
+  inPlace: boolean;
 }
 
 /** What a thread needs to map one of the host's caches (cache/layout.ts draws the buffer). */
@@ -85,26 +104,50 @@ export interface CacheHandle {
   ttlMs: number;
 }
 
-/** The first message to a worker: the mailbox it consumes, its peers, and what to restore. */
-export interface AttachMessage {
+/** Where an incarnation of the actor starts from: what to restore, and its slot in the host's caches. */
+export interface IncarnationStart {
+  /** The actor's last snapshot, when it has one: passed to `restore` instead of calling `init`. */
+  snapshot?: { data: unknown };
+  /** The host's caches (shared memory the worker maps for `ctx.cache()`), and this incarnation's slot in them. */
+  caches: CacheHandle[];
+  cacheParticipant: number;
+  cacheGeneration: number;
+}
+
+/** The first message to a worker: the actor to run, the mailbox it consumes, its peers, and where it starts from. */
+export interface AttachMessage extends IncarnationStart {
   type: 'attach';
+  actor: ActorBoot;
   self: PeerEntry;
   peers: PeerEntry[];
   subscriptions: SubscriptionEntry[];
-  /** The actor's last snapshot, when it has one: passed to `restore` instead of calling `init`. */
-  snapshot?: { data: unknown };
+  /** Actors on other hosts, reached through the bridge. */
+  remote: string[];
   /**
    * The CONTROL word as it stood before this message: every control message posted after it bumps
    * the word once, and the worker counts the ones it read from here (counting from the word itself
    * would take messages already posted but not yet read as read, and it would never sleep).
    */
   controlCount: number;
-  /** Actors on other hosts, reached through the bridge. */
-  remote: string[];
-  /** The host's caches (shared memory the worker maps for `ctx.cache()`), and the worker's slot in them. */
-  caches: CacheHandle[];
-  cacheParticipant: number;
-  cacheGeneration: number;
+}
+
+/**
+ * Where the next incarnation would start if it restarted at once (a restart approved ahead of
+ * time: RESTART_APPROVED in the mailbox block): its slot in the caches, reserved. Not a control
+ * message.
+ */
+export interface PrepareMessage extends Omit<IncarnationStart, 'snapshot'> {
+  type: 'prepare';
+}
+
+/**
+ * Runs the actor again in the worker it failed (or was stopped) in: the worker reported the
+ * failure ('failed') or its stop ('stopped') and waits for this, or to be terminated. Control
+ * messages (peers, routes) keep reaching it while it waits, so its endpoint is current. Not a
+ * control message itself: it does not bump the CONTROL word.
+ */
+export interface RestartMessage extends IncarnationStart {
+  type: 'restart';
 }
 
 /** Host -> worker control messages. Each one bumps the mailbox CONTROL word. */
@@ -171,9 +214,34 @@ export type ControlFromWorker =
   | { type: 'init-failed'; error: SerializedError }
   | { type: 'event'; event: ActorEventName; error?: SerializedError; detail?: Record<string, unknown> }
   | { type: 'snapshot'; data: unknown }
-  /** The actor module is loaded: a standby is ready to take over. */
+  /** The worker's modules are loaded: a standby (or a warm worker of the pool) is ready to take over. */
   | { type: 'loaded' }
+  /**
+   * The worker is ending through process.exit(): every 'exit' listener has run and the thread stops
+   * right after this message (no more of its code runs), so the host need not wait for the thread's
+   * teardown (milliseconds) to recover the rings and start the next worker.
+   */
+  | { type: 'exiting'; code: number }
+  /** The actor stopped as asked; its worker now waits for `restart` (or to be terminated). */
   | { type: 'stopped' }
+  /**
+   * The actor's own code failed: a receive threw (with a directive other than 'resume'), or an
+   * exception or a rejection went uncaught. The incarnation is retired (its timers cleared, its
+   * asks and kernel calls abandoned, its loop ended, the message in hand left in the ring) and the
+   * worker waits for `restart` (or to be terminated).
+   */
+  | {
+      type: 'failed';
+      origin: FailureOrigin;
+      directive?: ErrorDirectiveName;
+      error: SerializedError;
+      /**
+       * Set when the worker restarted the actor at once, on an approval taken from the mailbox
+       * block (RESTART_APPROVED): when it failed (epoch ms), and whether the message in hand is
+       * delivered again. The new incarnation then says 'ready' (or 'init-failed') as any start does.
+       */
+      restarted?: { at: number; redelivered: boolean };
+    }
   | KernelRunMessage
   /** The caller gave up on kernel call `id` (its AbortSignal fired): stop it if it has not finished. */
   | { type: 'kernel-cancel'; id: number }
@@ -182,7 +250,10 @@ export type ControlFromWorker =
   /** Lane calls since the last report, for the pool's stats. */
   | { type: 'kernel-stats'; records: DirectCallRecord[] };
 
-export type ActorEventName = 'handler-error' | 'bad-frame' | 'log-suppressed' | 'stop-hook-error' | 'snapshot-error' | 'stale-claim';
+/** Where a failure reported by a worker came from. */
+export type FailureOrigin = 'receive' | 'uncaught' | 'rejection';
+
+export type ActorEventName = 'handler-error' | 'bad-frame' | 'log-suppressed' | 'stop-hook-error' | 'snapshot-error' | 'stale-claim' | 'retired-error';
 
 export interface SerializedError {
   name: string;

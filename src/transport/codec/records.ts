@@ -135,8 +135,13 @@ export function checkRecordValue(type: RecordType, value: unknown, index?: numbe
   if (typeof value !== 'object' || value === null) throw new InvalidRecord(type.name, index, value);
 }
 
-/** The layout id at the start of a record payload. */
+/**
+ * The layout id at the start of a record payload. FrameError when the word after it, which every
+ * writer sets to 0, is not 0: the payload is not a record of this format.
+ */
 export function recordIdAt(views: BufferViews, payloadByte: number): number {
+  const reserved = views.u32[(payloadByte >> 2) + 1]!;
+  if (reserved !== 0) throw new FrameError(`record payload's reserved word is 0x${reserved.toString(16)}, not 0`);
   return views.u32[payloadByte >> 2]!;
 }
 

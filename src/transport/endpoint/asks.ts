@@ -54,6 +54,15 @@ export class AskTable {
     }
   }
 
+  /**
+   * Forgets every ask without settling it: their callers never resume (the code that made them
+   * belongs to an actor incarnation that failed); answers that still come find nobody and are dropped.
+   */
+  abandonAll(): void {
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+  }
+
   get size(): number {
     return this.pending.size;
   }

@@ -123,14 +123,19 @@ export class Endpoint {
     return this.out.recordRun(target, Kind.Send, undefined, type, values);
   }
 
-  /** Like `send`, but waits (up to `timeoutMs`) for room instead of returning false. */
-  async sendAsync(target: Peer, value: unknown, timeoutMs: number): Promise<void> {
+  /**
+   * Like `send`, but waits (up to `timeoutMs`) for room instead of returning false. With `live`, a
+   * wait after which it returns false ends there: nothing is written and the promise never settles
+   * (its caller's incarnation is gone).
+   */
+  async sendAsync(target: Peer, value: unknown, timeoutMs: number, live?: () => boolean): Promise<void> {
     const deadline = nowMs() + timeoutMs;
     for (;;) {
       if (this.out.message(target, Kind.Send, 0, undefined, this.out.encode(value))) return;
       const left = deadline - nowMs();
       if (left <= 0) throw new MailboxFull(target.name, target.mailbox.messages.usedBytes());
       await target.mailbox.messages.waitForSpace(left);
+      if (live !== undefined && !live()) return new Promise<void>(() => {});
     }
   }
 
@@ -173,6 +178,11 @@ export class Endpoint {
 
   pendingAsks(): number {
     return this.asks.size;
+  }
+
+  /** Forgets the asks in flight without settling them (see AskTable.abandonAll). */
+  abandonAsks(): void {
+    this.asks.abandonAll();
   }
 
   /**

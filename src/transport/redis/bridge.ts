@@ -3,15 +3,18 @@ import { frameTopic, frameTopicBytes, type FrameHeader } from '../codec/frame.js
 import { sameBytes } from '../codec/copy-bytes.js';
 import { StaleClaimWatch } from '../ring/stale-claims.js';
 import type { ControlListener } from '../control.js';
-import type { Endpoint, Payload, PayloadSource, Peer } from '../endpoint/endpoint.js';
-import { ActorStopped, DualbusError, FrameError, MessageTooLarge } from '../errors.js';
+import type { Endpoint, Payload } from '../endpoint/endpoint.js';
+import { DualbusError, FrameError } from '../errors.js';
 import { Kind, serializeError, type SerializedError } from '../protocol.js';
 import { createIdle, type IdleStrategy } from '../ring/idle.js';
-import { BusKind, decodeBusFrame, type BusEntry, type BusFrame } from './bus-frame.js';
+import { BusKind, type BusEntry } from './bus-frame.js';
+import { BusInbox } from './bus-inbox.js';
 import { BusOutbox } from './bus-outbox.js';
 import { BusDirectory } from './bus-directory.js';
-import { busKeys, connectRedis, type ResolvedBusOptions } from './config.js';
+import { busKeys, type ResolvedBusOptions } from './config.js';
+import { connectRedis } from './connect.js';
 import { EngineLogicConsumer } from './engine-logic.js';
+import { subscribeFrames } from './md-channel.js';
 
 export interface BridgeCounters {
   /** Engine-logic messages written to Redis, and received from it. */
@@ -29,6 +32,8 @@ export interface BridgeCounters {
   claimed: number;
   /** Engine-logic messages their actor can never take (too large for its mailbox, or it stopped for good): logged and skipped. */
   undeliverable: number;
+  /** Engine-logic messages handed to this host's actors and not yet handled (their entries not acknowledged). */
+  inHand: number;
 }
 
 export interface BridgeEvents {
@@ -38,8 +43,6 @@ export interface BridgeEvents {
   event(event: string, detail: Record<string, unknown>, error?: SerializedError): void;
 }
 
-/** How long the bridge waits for a local actor to answer an ask from another host (the asker has its own timeout). */
-const REMOTE_ASK_TIMEOUT_MS = 60_000;
 /** The longest park of the out loop. */
 const PARK_MS = 100;
 /** How many recent sequence numbers of each sending run the engine-logic consumer remembers (duplicates within them are dropped). */
@@ -54,8 +57,9 @@ const DEDUPE_WINDOW = 100_000;
  *
  * Out: each drain of its ring is packed into one bus frame per destination host (at most
  * batchMax messages): engine-logic messages are XADDed to the destination's stream (acknowledged by
- * Redis before they count as sent; retried, with the same sequence numbers, until they are), market data is
- * PUBLISHed on the destination's channel (dropped and counted while Redis is away).
+ * Redis, and by replicaAcks replicas, before they count as sent; retried, with the same sequence
+ * numbers, until they are), market data is published on the destination's channel (sharded pub/sub
+ * on a Cluster; dropped and counted while Redis is away).
  * In: its engine-logic consumer and market-data subscription deliver into the local actors' rings.
  */
 export class Bridge {
@@ -63,6 +67,8 @@ export class Bridge {
   private readonly keys;
   private readonly el: Redis | Cluster;
   private readonly elRead: Redis | Cluster;
+  /** Where frames are written: `el`, or a connection of their own when they wait for replicas (WAIT holds its connection). */
+  private readonly elWrite: Redis | Cluster;
   private readonly md: Redis | Cluster;
   private readonly mdSub: Redis | Cluster;
   private readonly hosts: BusDirectory;
@@ -75,8 +81,7 @@ export class Bridge {
   /** A producer that died mid-write must not stall the bridge's rings for ever. */
   private readonly staleMessages: StaleClaimWatch;
   private readonly staleReplies: StaleClaimWatch;
-  /** False once the host shuts down: messages for its actors stay in its stream for its next process. */
-  private receiving = true;
+  private readonly inbox: BusInbox;
   /** The bridge's whole mailbox block: messages are copied out of it with no view made per message. */
   private readonly block: Buffer;
   /** The address of the last message read from the ring, and its text. */
@@ -92,16 +97,16 @@ export class Bridge {
     this.keys = busKeys(options.cluster);
     this.block = Buffer.from(endpoint.own.block);
     const name = `dualbus:${options.cluster}:${options.host}`;
-    this.el = connectRedis(options.engineLogic, `${name}:el`, true);
-    this.elRead = connectRedis(options.engineLogic, `${name}:el-read`, true);
-    this.md = connectRedis(options.marketData, `${name}:md`, false);
-    this.mdSub = connectRedis(options.marketData, `${name}:md-sub`, true);
-    for (const [bus, conn] of [['engine-logic', this.el], ['engine-logic', this.elRead], ['market-data', this.md], ['market-data', this.mdSub]] as const) {
-      conn.on('error', (err: Error) => this.events.event('redis-error', { bus }, serializeError(err)));
-    }
+    this.el = connectRedis(options.engineLogic, `${name}:el`, 'reliable');
+    this.elRead = connectRedis(options.engineLogic, `${name}:el-read`, 'reliable');
+    // Acknowledgements and heartbeats must not queue behind a WAIT for a replica that is away.
+    this.elWrite = options.replicaAcks > 0 ? connectRedis(options.engineLogic, `${name}:el-write`, 'reliable') : this.el;
+    this.md = connectRedis(options.marketData, `${name}:md`, 'lossy');
+    this.mdSub = connectRedis(options.marketData, `${name}:md-sub`, 'subscriber');
+    for (const [bus, conn] of this.connections()) conn.on('error', (err: Error) => this.events.event('redis-error', { bus }, serializeError(err)));
     this.hosts = new BusDirectory(this.el, endpoint, options, events);
     this.out = new BusOutbox({
-      el: this.el,
+      el: this.elWrite,
       md: this.md,
       options,
       counters: this.counters,
@@ -115,13 +120,36 @@ export class Bridge {
           this.out.add('el', host, BusKind.ReplyError, EMPTY, from, corr, e.encoding, e.flags, e.bytes);
         }
       },
+      onWriteTrouble: (host, err, retries) => {
+        if (err !== undefined) this.events.event('el-write-retrying', { host }, serializeError(err));
+        else this.events.event('el-write-resumed', { host, retries });
+      },
+    });
+    this.inbox = new BusInbox({
+      endpoint,
+      hosts: this.hosts,
+      counters: this.counters,
+      events,
+      answer: (host, ask, kind, payload) => this.answer(host, ask, kind, payload),
+      rejected: (bus, entryId, err) => this.rejectedFrame(bus, entryId, err),
     });
     this.consumer = new EngineLogicConsumer(
       this.elRead,
-      { stream: this.keys.stream(options.host), group: 'dualbus', consumer: `${options.host}:${process.pid}`, maxLen: options.streamMaxLen, claimIdleMs: options.claimIdleMs, dedupeWindow: DEDUPE_WINDOW, progressTtlMs: options.streamTtlMs },
-      (frame, from, to) => this.deliver(frame, from, to),
+      {
+        stream: this.keys.stream(options.host),
+        group: 'dualbus',
+        consumer: `${options.host}:${process.pid}`,
+        maxLen: options.streamMaxLen,
+        claimIdleMs: options.claimIdleMs,
+        dedupeWindow: DEDUPE_WINDOW,
+        progressTtlMs: options.streamTtlMs,
+        maxInHand: options.maxInHand,
+        entryMessagesMax: options.batchMax,
+      },
+      (frame, from, to, receipts) => this.inbox.deliver(frame, from, to, receipts),
       (entryId, err) => this.rejectedFrame('engine-logic', entryId, err),
       (err) => this.events.event('redis-error', { bus: 'engine-logic', while: 'reading' }, serializeError(err)),
+      this.el, // acknowledgements do not queue behind the blocking reads
     );
     const own = endpoint.own;
     this.staleMessages = new StaleClaimWatch(own.messages, staleClaimMs);
@@ -142,18 +170,20 @@ export class Bridge {
   async start(): Promise<void> {
     this.running = true;
     // Both buses must answer before the host counts as started (a ping each; ioredis queues it until connected).
-    await Promise.all([this.el.ping(), this.md.ping().catch(() => this.mdSub.ping())]);
+    const named = (bus: string) => (err: Error) => {
+      throw new Error(`${bus} bus: ${err.message}`);
+    };
+    await Promise.all([this.el.ping().catch(named('engine-logic')), this.md.ping().catch(() => this.mdSub.ping()).catch(named('market-data'))]);
     await this.hosts.heartbeat();
     this.beatTimer = setInterval(() => void this.hosts.heartbeat(), this.options.heartbeatMs);
-    await this.mdSub.subscribe(this.keys.channel(this.options.host));
-    this.mdSub.on('messageBuffer', (_channel: Buffer, frame: Buffer) => this.onMarketData(frame));
+    await subscribeFrames(this.mdSub, this.keys.channel(this.options.host), (frame) => this.inbox.onMarketData(frame));
     this.consumer.start();
     this.loop = this.run();
   }
 
   /** The bridge's figures now (frames in flight and claimed entries are read where they are kept). */
   figures(): BridgeCounters {
-    return { ...this.counters, inflightFrames: this.out.queuedFrames(), claimed: this.consumer.counters.claimed };
+    return { ...this.counters, inflightFrames: this.out.queuedFrames(), claimed: this.consumer.counters.claimed, inHand: this.consumer.messagesInHand };
   }
 
   /**
@@ -161,11 +191,11 @@ export class Bridge {
    * next process (answers to asks of its actors still come in, and what its actors send still goes out).
    */
   stopReceiving(): void {
-    this.receiving = false;
+    this.inbox.receiving = false;
   }
 
   async stop(): Promise<void> {
-    this.receiving = false;
+    this.inbox.receiving = false;
     this.running = false;
     clearInterval(this.beatTimer);
     this.endpoint.own.doorbell.ringAlways();
@@ -179,7 +209,13 @@ export class Bridge {
     }
     await this.consumer.stop();
     await this.hosts.leave();
-    for (const c of [this.el, this.elRead, this.md, this.mdSub]) c.disconnect();
+    for (const [, c] of this.connections()) c.disconnect();
+  }
+
+  /** Every connection of the bridge, with its bus (the writer is `el` unless frames wait for replicas). */
+  private connections(): Array<['engine-logic' | 'market-data', Redis | Cluster]> {
+    const el: Array<Redis | Cluster> = [this.el, this.elRead, ...(this.elWrite !== this.el ? [this.elWrite] : [])];
+    return [...el.map((c) => ['engine-logic', c] as ['engine-logic', Redis | Cluster]), ['market-data', this.md], ['market-data', this.mdSub]];
   }
 
   // ------------------------------------------------------------------ out: ring -> Redis
@@ -259,117 +295,12 @@ export class Bridge {
     return text;
   }
 
-  // ------------------------------------------------------------------ in: Redis -> rings
-
-  /**
-   * Delivers messages `[from, to)` of an engine-logic frame into this host's rings, as they came:
-   * a run of sends to one actor with one claim. Returns how many it delivered (at least one), a
-   * promise of that when the first waits for room (a send is never dropped), or 'later' when its
-   * actor is not (yet) here.
-   */
-  private deliver(frame: BusFrame, from: number, to: number): number | 'later' | Promise<number | 'later'> {
-    const ep = this.endpoint;
-    const m = frame.entries[from]!;
-    if (m.kind === BusKind.Reply || m.kind === BusKind.ReplyError) {
-      this.counters.elReceived++;
-      // The payload is a view into the frame: written now, or copied if the asker's reply ring is full.
-      ep.replyPayload(m.from, m.corr, m.kind, { encoding: m.encoding, flags: m.flags, bytes: frame.payload(from) });
-      return 1;
-    }
-    // Shutting down: left in the stream for the next process of this host.
-    if (!this.receiving) return 'later';
-    const peer = this.hosts.localPeer(m.address);
-    // Not (yet) here: a host that restarts receives its stream before its actors are back. The
-    // entry stays pending and comes again (an ask's asker times out if the actor never comes).
-    if (peer === undefined) return 'later';
-    if (m.kind === BusKind.Send) {
-      let end = from + 1;
-      while (end < to && frame.entries[end]!.kind === BusKind.Send && frame.entries[end]!.address === m.address) end++;
-      let n: number;
-      try {
-        n = ep.sendPayloads(peer, frame, from, end - from);
-      } catch (err) {
-        return this.undeliverable(m, err);
-      }
-      if (n > 0) {
-        this.counters.elReceived += n;
-        return n;
-      }
-      return this.sendWhenRoom(peer, m, frame, from, end - from); // its bytes live in the frame, not in a ring
-    }
-    this.counters.elReceived++;
-    if (m.kind === BusKind.Ask) {
-      const origin = frame.origin;
-      ep.askPayload(peer, () => ({ encoding: m.encoding, flags: m.flags, bytes: frame.payload(from) }), REMOTE_ASK_TIMEOUT_MS, {
-        answered: (h) => this.answer(origin, m, h.kind as BusKind, ep.payloadOf(h)),
-        failed: (err) => this.answer(origin, m, BusKind.ReplyError, ep.encode(serializeError(err))),
-      });
-      return 1;
-    }
-    this.events.event('bad-message', { reason: `kind ${m.kind} on the engine-logic bus` });
-    return 1;
-  }
-
-  /**
-   * Waits until the actor's ring takes at least the first of the run; returns how many it took
-   * ('later' when the host shuts down meanwhile: the entry stays pending for its next process).
-   */
-  private async sendWhenRoom(peer: Peer, first: BusEntry, source: PayloadSource, from: number, count: number): Promise<number | 'later'> {
-    for (;;) {
-      await peer.mailbox.messages.waitForSpace(100);
-      if (!this.receiving) return 'later';
-      let n: number;
-      try {
-        n = this.endpoint.sendPayloads(peer, source, from, count);
-      } catch (err) {
-        return this.undeliverable(first, err);
-      }
-      if (n > 0) {
-        this.counters.elReceived += n;
-        return n;
-      }
-    }
-  }
-
-  /**
-   * A message its actor can never take (larger than its mailbox allows, or the actor stopped for
-   * good): reported and counted, and the stream goes on past it.
-   */
-  private undeliverable(m: BusEntry, err: unknown): number {
-    if (!(err instanceof MessageTooLarge || err instanceof ActorStopped)) throw err;
-    this.counters.undeliverable++;
-    this.events.event('undeliverable', { actor: m.address, kind: m.kind }, serializeError(err));
-    return 1;
-  }
+  // ------------------------------------------------------------------ in: answers, rejected frames
 
   /** Queues the answer to an ask from `host` (its bytes are copied into the frame now). */
   private answer(host: string, ask: BusEntry, kind: BusKind, payload: Payload): void {
     this.out.add('el', host, kind, EMPTY, ask.from, ask.corr, payload.encoding, payload.flags, payload.bytes);
     this.endpoint.own.doorbell.ringAlways(); // the out loop flushes it
-  }
-
-  private onMarketData(bytes: Buffer): void {
-    let frame: BusFrame;
-    try {
-      frame = decodeBusFrame(bytes);
-    } catch (err) {
-      this.rejectedFrame('market-data', undefined, err as FrameError);
-      return;
-    }
-    if (!this.receiving) return; // shutting down: market data is not kept for later
-    // Consecutive publishes on one topic go to each subscriber as one run (one claim).
-    const list = frame.entries;
-    for (let i = 0; i < list.length; ) {
-      const topic = list[i]!.address;
-      let end = i + 1;
-      while (end < list.length && list[end]!.kind === BusKind.Publish && list[end]!.address === topic) end++;
-      if (list[i]!.kind === BusKind.Publish) {
-        this.counters.mdReceived += end - i;
-        // A local subscriber whose mailbox is full (or too small) loses what did not fit: counted there (overflows) and here.
-        this.counters.mdDropped += this.endpoint.publishPayloads(topic, frame, i, end - i, true);
-      }
-      i = end;
-    }
   }
 
   private rejectedFrame(bus: string, entryId: string | undefined, err: FrameError): void {

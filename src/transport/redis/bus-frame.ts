@@ -1,6 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { uncompressSync } from 'lz4-napi';
-import { DEFAULT_COMPRESS_ABOVE, compressIfSmaller } from '../codec/compress.js';
+import { DEFAULT_COMPRESS_ABOVE, compressIfSmaller, decompress } from '../codec/compress.js';
 import { payloadProblem } from '../codec/frame.js';
 import { copyBytes, sameBytes } from '../codec/copy-bytes.js';
 import type { PayloadSource } from '../codec/payload-stage.js';
@@ -255,14 +254,8 @@ export function decodeBusFrame(frame: Uint8Array): BusFrame {
   const carried = buf.subarray(BUS_HEADER_BYTES);
   const crc = crc32(carried);
   if (crc !== buf.readUInt32LE(12)) throw new FrameError(`bus frame checksum mismatch (carried 0x${buf.readUInt32LE(12).toString(16)}, computed 0x${crc.toString(16)}): corrupt or truncated`);
-  let body: Buffer;
-  if ((flags & FLAG_LZ4) !== 0) {
-    try {
-      body = uncompressSync(carried);
-    } catch (err) {
-      throw new FrameError(`bus frame body does not decompress (lz4): ${(err as Error).message}`);
-    }
-  } else body = carried;
+  // An lz4 body's own size prefix must agree with the header before anything is allocated for it.
+  const body = (flags & FLAG_LZ4) !== 0 ? decompress(carried, 'bus frame body (lz4)', bodyBytes) : carried;
   if (body.length !== bodyBytes) throw new FrameError(`bus frame body is ${body.length} bytes; its header says ${bodyBytes}`);
   return readBody(body, count);
 }

@@ -4,12 +4,14 @@ import type { FrameHeader } from '../codec/frame.js';
 import { FrameError } from '../errors.js';
 import { BusFrameBuilder, MAX_BUS_FRAME_BYTES, type BusKind } from './bus-frame.js';
 import { busKeys, type ResolvedBusOptions } from './config.js';
-import { appendFrame } from './engine-logic.js';
+import { publishFrame } from './md-channel.js';
+import { StreamWriter } from './stream-writer.js';
 
 /** The two buses: engine logic (streams, acknowledged, retried) and market data (pub/sub, lossy). */
 export type Bus = 'el' | 'md';
 
 export interface BusOutboxEnv {
+  /** Where engine-logic frames are written: a connection of their own when they WAIT for replicas (WAIT holds its connection). */
   el: Redis | Cluster;
   md: Redis | Cluster;
   options: ResolvedBusOptions;
@@ -19,7 +21,12 @@ export interface BusOutboxEnv {
   onRoom(): void;
   /** A message larger than any bus frame: refused here (an asker must be told). */
   onOversized(host: string, kind: BusKind, from: number, corr: number, err: FrameError): void;
+  /** Writing to `host`'s stream began to fail (retried until it works: told once), or works again after `retries` failures. */
+  onWriteTrouble(host: string, err: Error | undefined, retries: number): void;
 }
+
+/** How long a WAIT waits for replicas before the frame is written again (it returns at once when they have it). */
+const REPLICA_WAIT_MS = 1000;
 
 /** The frame being filled for one destination host on one bus. */
 interface Outgoing {
@@ -31,7 +38,7 @@ interface Outgoing {
 /**
  * What the bridge sends out: one bus frame being filled per destination host and bus (sent when it
  * holds batchMax messages, or when the bridge flushes at the end of a drain), and the engine-logic
- * frames waiting for Redis to take them, one in flight per host.
+ * frames waiting for Redis (and replicaAcks of its replicas) to take them, one in flight per host.
  */
 export class BusOutbox {
   private readonly keys;
@@ -43,11 +50,16 @@ export class BusOutbox {
    */
   private readonly elQueues = new Map<string, Array<{ frame: Buffer; count: number }>>();
   private readonly elBusy = new Set<string>();
+  /** Failed attempts in a row per destination host (a frame retried). */
+  private readonly elRetries = new Map<string, number>();
+  private readonly writer: StreamWriter;
   /** This bridge's run, drawn at random: with the sequence numbers, what makes each message's key unique. */
   private readonly instance = randomInt(2 ** 32);
 
   constructor(private readonly env: BusOutboxEnv) {
     this.keys = busKeys(env.options.cluster);
+    const o = env.options;
+    this.writer = new StreamWriter(env.el, { maxLen: o.streamMaxLen, ttlMs: o.streamTtlMs, replicas: o.replicaAcks, waitMs: REPLICA_WAIT_MS });
   }
 
   /** Appends the message of ring frame `h` (its address and payload copied from `block`, the ring's block). */
@@ -112,8 +124,10 @@ export class BusOutbox {
     const frame = o.builder.finish();
     const counters = this.env.counters;
     if (bus === 'md') {
-      this.env.md.publish(this.keys.channel(host), frame).then(
-        () => (counters.mdSent += count),
+      // Nobody subscribed to the channel got it (the host is restarting, or its subscription is
+      // moving to a promoted replica): dropped, like a publish Redis refused.
+      publishFrame(this.env.md, this.keys.channel(host), frame).then(
+        (receivers) => (receivers > 0 ? (counters.mdSent += count) : (counters.mdDropped += count)),
         () => (counters.mdDropped += count),
       );
       return;
@@ -130,23 +144,28 @@ export class BusOutbox {
     if (queue === undefined || queue.length === 0 || this.elBusy.has(host)) return;
     this.elBusy.add(host);
     const { frame, count } = queue[0]!;
-    const { el, options } = this.env;
-    const stream = this.keys.stream(host);
-    appendFrame(el, stream, options.streamMaxLen, frame)
-      .then(() => el.pexpire(stream, options.streamTtlMs))
-      .then(
-        () => {
-          queue.shift();
-          this.env.counters.elSent += count;
-          this.elBusy.delete(host);
-          this.pump(host);
-          if (this.room()) this.env.onRoom();
-        },
-        () => {
-          // Redis is away: the same frame again shortly (the same sequence numbers, so a frame that did land is handled once).
-          this.elBusy.delete(host);
-          setTimeout(() => this.pump(host), 50);
-        },
-      );
+    this.writer.append(this.keys.stream(host), frame).then(
+      () => {
+        queue.shift();
+        this.env.counters.elSent += count;
+        this.elBusy.delete(host);
+        const retries = this.elRetries.get(host);
+        if (retries !== undefined) {
+          this.elRetries.delete(host);
+          this.env.onWriteTrouble(host, undefined, retries);
+        }
+        this.pump(host);
+        if (this.room()) this.env.onRoom();
+      },
+      (err: Error) => {
+        // Redis is away, or the replicas do not have it: the same frame again shortly (the same
+        // sequence numbers, so a frame that did land is handled once).
+        const retries = (this.elRetries.get(host) ?? 0) + 1;
+        this.elRetries.set(host, retries);
+        if (retries === 1) this.env.onWriteTrouble(host, err, 0);
+        this.elBusy.delete(host);
+        setTimeout(() => this.pump(host), 50);
+      },
+    );
   }
 }

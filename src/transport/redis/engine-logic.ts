@@ -1,20 +1,28 @@
 import type { Cluster, Redis } from 'ioredis';
 import { FrameError } from '../errors.js';
 import { decodeBusFrame, type BusFrame } from './bus-frame.js';
+import { InHand, type Settled } from './in-hand.js';
+import { SeqWindow } from './seq-window.js';
+import { consumersOf, fieldValue, onConnectionClose, streamEntries, type Entry } from './stream-replies.js';
 
 /**
  * One host's inbox on the engine-logic bus: a Redis stream read by a consumer group, so that an
  * entry is delivered at least once (XADD, XREADGROUP, XACK; XAUTOCLAIM takes over the entries of a
  * consumer that died), bounded in length (XADD MAXLEN ~), and handled once per idempotency key by
  * this consumer: a redelivered entry (Redis restarted, a resend after a lost reply) is recognised
- * and acknowledged without running the handler again.
+ * and acknowledged without running the handler again. An entry is acknowledged only once the
+ * messages handed over from it are handled (their receipts settle: see in-hand.ts), so a host
+ * process killed at any moment leaves what it had not finished pending for its next process.
  *
  * Run the engine-logic Redis with `appendonly yes` and `appendfsync always` (or everysec, and
  * accept up to a second's loss on a crash of Redis itself): without persistence a restarted Redis
  * has forgotten its streams and groups.
  */
 export interface EngineLogicOptions {
-  /** The stream key (namespaced by the caller: `<cluster>:el:<host>`). */
+  /**
+   * The stream key (namespaced by the caller: `{<cluster>:el:<host>}`). The progress key is
+   * `<stream>:progress`: with a hash tag in the stream key, both live in one Redis Cluster slot.
+   */
   stream: string;
   group: string;
   /** This consumer's name in the group: unique per process. */
@@ -27,12 +35,23 @@ export interface EngineLogicOptions {
   dedupeWindow: number;
   /** How long the progress a stopping consumer leaves for its host's next process is kept (as long as the stream). */
   progressTtlMs: number;
+  /**
+   * The most messages handed over and not yet acknowledged before the consumer stops reading: what
+   * a kill can make the next process hand out twice is at most this plus one entry's messages.
+   */
+  maxInHand: number;
+  /** The most messages one entry holds (the senders' batchMax): sizes reads so that they stay within maxInHand. */
+  entryMessagesMax: number;
 }
 
 /** How soon entries left pending ('later') are read again. */
 const RETRY_DEFERRED_MS = 250;
 /** How many sending runs (host processes) the consumer remembers the recent sequence numbers of. */
 const MAX_SENDERS = 64;
+/** How often the entries in hand are looked at, to acknowledge those whose messages are handled. */
+const ACK_EVERY_MS = 2;
+/** The most entries one read asks for. */
+const READ_COUNT = 256;
 
 export interface EngineLogicCounters {
   received: number;
@@ -63,8 +82,11 @@ export class EngineLogicConsumer {
   private connectionEpoch = 0;
   /** The sequence numbers handled lately, per sending run ('host:instance'), the most recently heard from last. */
   private readonly seen = new Map<string, SeqWindow>();
-  /** Entries left pending with some of their messages handled: which ones, until the entry is acknowledged. */
-  private readonly partial = new Map<string, Uint8Array>();
+  /** Entries read and not acknowledged: which of their messages were handed over, and whether they are handled. */
+  private readonly inHand = new InHand();
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Entries whose XACK the timer sent and Redis has not confirmed: a read meanwhile must not take them for new. */
+  private readonly acking = new Set<string>();
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private lastClaim = 0;
@@ -80,17 +102,21 @@ export class EngineLogicConsumer {
     private readonly redis: Redis | Cluster,
     private readonly options: EngineLogicOptions,
     /**
-     * Handles messages `[from, to)` of a frame (none of them handled before): at least the first,
-     * as many as it can take at once, and returns how many (the next call gets the rest). Each
-     * idempotency key is handled once; the entry is acknowledged when all its messages are.
+     * Hands over messages `[from, to)` of a frame (none of them handed over before): at least the
+     * first, as many as it can take at once, and returns how many (the next call gets the rest).
+     * Each idempotency key is handed over once. What is handed over but not handled yet (written
+     * into an actor's ring) gets a check in `receipts` that says when it is; the entry is
+     * acknowledged when all its messages are handed over and every such check says so.
      * 'later': the first cannot be delivered yet (its actor is not there yet): the entry stays
      * pending and is read again from the backlog in a moment.
      */
-    private readonly handle: (frame: BusFrame, from: number, to: number) => number | 'later' | Promise<number | 'later'>,
+    private readonly handle: (frame: BusFrame, from: number, to: number, receipts: Settled[]) => number | 'later' | Promise<number | 'later'>,
     /** A frame that failed to decode: reported (and acknowledged, so it does not come back). */
     private readonly onRejected: (entryId: string, err: FrameError) => void,
     /** A Redis error while reading; the consumer retries after a pause. */
     private readonly onRedisError: (err: Error) => void,
+    /** Where acknowledgements go: a connection not held by the blocking reads. */
+    private readonly ackRedis: Redis | Cluster = redis,
   ) {
     onConnectionClose(redis, () => this.connectionEpoch++);
   }
@@ -101,35 +127,77 @@ export class EngineLogicConsumer {
     this.loop = this.run();
   }
 
+  /** Messages handed over and not yet acknowledged (bounded by maxInHand). */
+  get messagesInHand(): number {
+    return this.inHand.messages;
+  }
+
   /**
-   * Stops reading. What it had handled of entries it leaves pending (messages it could not hand
-   * over before the stop) is left in Redis for this host's next process, which then hands out only
-   * the rest: a graceful restart hands each message once. (A process that dies leaves nothing: its
-   * next one handles those entries whole, at least once.)
+   * Stops reading. The entries it holds are acknowledged if their messages were handled; of the
+   * others, which messages were is left in Redis for this host's next process, which then hands
+   * out only the rest: a graceful restart hands each message once. (A process that dies leaves
+   * nothing: its next one hands out those entries whole, at least once.)
    */
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
-    await this.saveProgress().catch((err: Error) => this.onRedisError(err));
+    clearTimeout(this.ackTimer);
+    const { handledIds, partly } = this.inHand.takeAll();
+    try {
+      await this.acknowledge(handledIds);
+      await this.saveProgress(partly);
+    } catch (err) {
+      this.onRedisError(err as Error);
+    }
   }
 
   private get progressKey(): string {
     return `${this.options.stream}:progress`;
   }
 
-  private async saveProgress(): Promise<void> {
-    const fields: Array<string | Buffer> = [];
-    for (const [id, handled] of this.partial) if (handled.includes(1)) fields.push(id, Buffer.from(handled));
-    if (fields.length === 0) return;
-    await this.redis.hset(this.progressKey, ...fields);
+  private async saveProgress(partly: Array<[string, Uint8Array]>): Promise<void> {
+    if (partly.length === 0) return;
+    await this.redis.hset(this.progressKey, ...partly.flatMap(([id, handled]) => [id, Buffer.from(handled)]));
     await this.redis.pexpire(this.progressKey, this.options.progressTtlMs);
   }
 
   /** Takes over the progress the previous process of this host left (once, before reading anything). */
   private async loadProgress(): Promise<void> {
     const left = await this.redis.hgetallBuffer(this.progressKey);
-    for (const [id, handled] of Object.entries(left)) this.partial.set(id, new Uint8Array(handled));
+    for (const [id, handled] of Object.entries(left)) this.inHand.keep(id, { handled: new Uint8Array(handled), runs: [], complete: false, delivered: 0 }, false);
     if (Object.keys(left).length > 0) await this.redis.del(this.progressKey);
+  }
+
+  private async acknowledge(ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.ackRedis.xack(this.options.stream, this.options.group, ...ids);
+  }
+
+  /** Acknowledges, every few milliseconds while it holds entries, those whose messages are handled. */
+  private armAckTimer(): void {
+    if (this.ackTimer !== undefined || this.inHand.size === 0) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = undefined;
+      if (!this.running) return; // stop() takes what is left
+      const ids = this.inHand.takeHandled();
+      for (const id of ids) this.acking.add(id);
+      this.acknowledge(ids)
+        .catch((err: Error) => this.onRedisError(err)) // still pending in Redis: this consumer reads it again and knows it (dedupe)
+        .finally(() => {
+          for (const id of ids) this.acking.delete(id);
+        });
+      this.armAckTimer();
+    }, ACK_EVERY_MS);
+  }
+
+  /** Waits while the consumer holds maxInHand messages (its actors are behind: nothing more is read). */
+  private async roomToRead(): Promise<void> {
+    while (this.running && this.inHand.messages >= this.options.maxInHand) await new Promise((r) => setTimeout(r, ACK_EVERY_MS));
+  }
+
+  /** How many entries the next read may take without holding more than maxInHand messages. */
+  private readCount(): number {
+    const room = this.options.maxInHand - this.inHand.messages;
+    return Math.max(1, Math.min(READ_COUNT, Math.floor(room / this.options.entryMessagesMax)));
   }
 
   private async run(): Promise<void> {
@@ -153,6 +221,7 @@ export class EngineLogicConsumer {
         }
         if (takeover) {
           await this.claimAbandoned(0);
+          await this.forgetDeadConsumers();
           takeover = false;
           this.lastClaim = performance.now();
           continue;
@@ -198,7 +267,9 @@ export class EngineLogicConsumer {
   /** Reads a batch of new entries (blocking up to 200 ms) and handles them. */
   private async readNew(): Promise<void> {
     const o = this.options;
-    await this.handleEntries(streamEntries(await this.read('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', 256, 'BLOCK', 200, 'STREAMS', o.stream, '>')));
+    await this.roomToRead();
+    if (!this.running) return;
+    await this.handleEntries(streamEntries(await this.read('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', this.readCount(), 'BLOCK', 200, 'STREAMS', o.stream, '>')));
   }
 
   /** Everything pending on this consumer (delivered, not acknowledged), page by page. */
@@ -207,9 +278,10 @@ export class EngineLogicConsumer {
     this.waiting.clear(); // the pending list comes in order: what is still not deliverable is found again
     let after = '0';
     for (;;) {
-      const entries = streamEntries(await this.read('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', 256, 'STREAMS', o.stream, after));
+      await this.roomToRead();
+      const entries = streamEntries(await this.read('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', READ_COUNT, 'STREAMS', o.stream, after));
       await this.handleEntries(entries);
-      if (entries.length < 256) return;
+      if (entries.length < READ_COUNT || !this.running) return;
       after = entries[entries.length - 1]![0].toString();
     }
   }
@@ -222,12 +294,21 @@ export class EngineLogicConsumer {
     const o = this.options;
     let cursor = '0-0';
     do {
-      const reply = (await this.read('XAUTOCLAIM', o.stream, o.group, o.consumer, minIdleMs, cursor, 'COUNT', 256)) as [Buffer, Entry[]];
+      await this.roomToRead();
+      const reply = (await this.read('XAUTOCLAIM', o.stream, o.group, o.consumer, minIdleMs, cursor, 'COUNT', this.readCount())) as [Buffer, Entry[]];
       const entries = reply[1] ?? [];
       this.counters.claimed += entries.length;
       await this.handleEntries(entries);
       cursor = reply[0]?.toString() ?? '0-0';
     } while (cursor !== '0-0' && this.running);
+  }
+
+  /** The consumers of earlier processes of this host, once taken over, are removed from the group (they would pile up). */
+  private async forgetDeadConsumers(): Promise<void> {
+    const o = this.options;
+    for (const c of consumersOf(await this.redis.xinfo('CONSUMERS', o.stream, o.group))) {
+      if (c.name !== o.consumer && c.pending === 0) await this.redis.xgroup('DELCONSUMER', o.stream, o.group, c.name);
+    }
   }
 
   private async handleEntries(entries: Entry[]): Promise<void> {
@@ -249,12 +330,14 @@ export class EngineLogicConsumer {
         ids.push(id); // acknowledged: it would be just as bad the next time
         continue;
       }
+      // Read again (the pending list, a claim) while its messages are with the actors: nothing to do.
+      if (this.inHand.awaitsOnlyHandling(id) || this.acking.has(id)) continue;
       const seen = this.windowOf(frame);
       const list = frame.entries;
-      // What this consumer already handled of this entry, if it left it pending before (a message
-      // for an actor not there yet): not handled twice, however far the dedupe window moved since.
-      const known = this.partial.get(id);
-      const handled = known !== undefined && known.length === list.length ? known : new Uint8Array(list.length);
+      // What this consumer already handed over of this entry, if it left it pending before (a
+      // message for an actor not there yet): not twice, however far the dedupe window moved since.
+      const progress = this.inHand.of(id, list.length);
+      const handled = progress.handled;
       const done = (i: number) => handled[i] === 1 || seen.has(list[i]!.seq);
       let complete = true;
       for (let i = 0; i < list.length; ) {
@@ -266,7 +349,8 @@ export class EngineLogicConsumer {
         let to = i + 1;
         while (to < list.length && !done(to)) to++;
         const address = list[i]!.address;
-        let outcome = this.waiting.has(address) ? 'later' : this.handle(frame, i, to);
+        const receipts: Settled[] = [];
+        let outcome = this.waiting.has(address) ? 'later' : this.handle(frame, i, to, receipts);
         if (typeof outcome === 'object') outcome = await outcome; // waits only when it must
         if (outcome === 'later') {
           this.waiting.add(address);
@@ -274,22 +358,16 @@ export class EngineLogicConsumer {
           i++;
           continue;
         }
-        for (let k = i; k < i + outcome; k++) {
-          seen.add(list[k]!.seq);
-          handled[k] = 1;
-        }
+        for (let k = i; k < i + outcome; k++) seen.add(list[k]!.seq);
+        this.inHand.handedOver(progress, i, outcome, receipts);
         this.counters.handled += outcome;
         i += outcome;
       }
-      if (complete) {
-        ids.push(id);
-        this.partial.delete(id);
-      } else {
-        this.partial.set(id, handled);
-        this.deferredAt ||= performance.now();
-      }
+      if (this.inHand.keep(id, progress, complete)) ids.push(id);
+      if (!complete) this.deferredAt ||= performance.now();
     }
-    if (ids.length > 0) await this.redis.xack(this.options.stream, this.options.group, ...ids);
+    await this.acknowledge(ids);
+    this.armAckTimer();
   }
 
   private windowOf(frame: BusFrame): SeqWindow {
@@ -302,49 +380,4 @@ export class EngineLogicConsumer {
     if (this.seen.size > MAX_SENDERS) this.seen.delete(this.seen.keys().next().value!);
     return w;
   }
-}
-
-/** The last `size` sequence numbers remembered, in a ring: O(1) however many came. */
-class SeqWindow {
-  private readonly set = new Set<number>();
-  private readonly order: number[] = [];
-  private oldest = 0;
-
-  constructor(private readonly size: number) {}
-
-  has(seq: number): boolean {
-    return this.set.has(seq);
-  }
-
-  add(seq: number): void {
-    if (this.order.length < this.size) this.order.push(seq);
-    else {
-      this.set.delete(this.order[this.oldest]!);
-      this.order[this.oldest] = seq;
-      this.oldest = (this.oldest + 1) % this.size;
-    }
-    this.set.add(seq);
-  }
-}
-
-/** Calls `bump` whenever a connection to Redis closes (each node's, for a Cluster). */
-function onConnectionClose(redis: Redis | Cluster, bump: () => void): void {
-  redis.on('close', bump);
-  if (redis.isCluster) redis.on('+node', (node: Redis) => node.on('close', bump));
-}
-
-/** A stream entry: its id and its fields (name, value, name, value...), null once trimmed. */
-type Entry = [Buffer, Buffer[] | null];
-
-/** The entries of a one-stream XREADGROUP reply, in RESP2 ([[key, entries]]) or RESP3 ([key, entries]) shape. */
-function streamEntries(reply: unknown): Entry[] {
-  if (!Array.isArray(reply) || reply.length === 0) return [];
-  const first = reply[0] as unknown;
-  const entries = Array.isArray(first) ? (first as unknown[])[1] : reply[1];
-  return Array.isArray(entries) ? (entries as Entry[]) : [];
-}
-
-function fieldValue(fields: Buffer[], name: string): Buffer | undefined {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i]!.toString() === name) return fields[i + 1];
-  return undefined;
 }

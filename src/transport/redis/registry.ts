@@ -10,8 +10,9 @@ export interface HostRecord {
 }
 
 /**
- * The directory of hosts in Redis: each host renews `<cluster>:host:<name>` (its actors and topic
- * patterns) every heartbeat with an expiry of three beats, and is listed in `<cluster>:hosts`. A
+ * The directory of hosts in Redis: each host renews `{<cluster>}:host:<name>` (its actors and topic
+ * patterns) every heartbeat with an expiry of three beats, and is listed in `{<cluster>}:hosts`
+ * (in one MULTI: on a Redis Cluster the hash tag puts every registry key in one slot). A
  * host whose entry expired is dead: its actors stay known (messages for them wait in its stream)
  * but it is not alive (asks to it fail fast, market data to it is dropped and counted).
  */

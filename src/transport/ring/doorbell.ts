@@ -29,6 +29,17 @@ export class Doorbell {
     Atomics.notify(this.i32, SIGNAL, 1);
   }
 
+  /**
+   * Wakes every waiter, not just the first: a consumer loop that was abandoned while parked (its
+   * actor restarted in the same thread) must not stay first in line, or a later ring would wake it
+   * instead of the loop that replaced it.
+   */
+  wakeAll(): void {
+    Atomics.store(this.i32, PARKED, 0);
+    Atomics.add(this.i32, SIGNAL, 1);
+    Atomics.notify(this.i32, SIGNAL);
+  }
+
   /** Host side: a control message was posted; a parked actor wakes and reads it. */
   bumpControl(): void {
     Atomics.add(this.i32, CONTROL, 1);
@@ -60,10 +71,15 @@ export class Doorbell {
     Atomics.store(this.i32, PARKED, 0);
   }
 
-  /** Consumer side, step 2, leaving the event loop free. */
+  /**
+   * Consumer side, step 2, leaving the event loop free. Woken by a ring, the ringer has already
+   * cleared PARKED; only a wait that timed out (or never began) clears it itself. (A waiter that
+   * resumes late, after another loop of the same thread parked in its place, must not clear that
+   * loop's PARKED: producers would then never wake it.)
+   */
   async parkAsync(seq: number, timeoutMs: number): Promise<void> {
     const r = Atomics.waitAsync(this.i32, SIGNAL, seq, timeoutMs);
-    if (r.async) await r.value;
+    if (r.async && (await r.value) === 'ok') return;
     Atomics.store(this.i32, PARKED, 0);
   }
 }

@@ -10,7 +10,9 @@
  *  byte 0        +--------------------------------------------------------------+
  *  line 0        | DOORBELL   i32 parked | i32 signal | i32 control | ...       |  written by producers
  *  byte 64       +--------------------------------------------------------------+  (rarely) and the host
- *  line 1        | LIFECYCLE  i32 state  | i32 onFull | i32 failure | ...       |  written by the host
+ *  line 1        | LIFECYCLE  i32 state  | i32 onFull | i32 failure |           |  written by the host
+ *                |            i32 restartApproved | i32 poisonPosition |     |  (approval: host and
+ *                |            i32 poisonDeliveries | ...                    |  worker, by CAS)
  *  byte 128      +--------------------------------------------------------------+
  *  line 2        | HEARTBEAT  i32 beat   | i32 refused | i32 blockedOn | ...    |  written by the owner's thread
  *  byte 192      +--------------------------------------------------------------+
@@ -83,6 +85,20 @@ export const STATE = LIFECYCLE_BYTE / I32 + 0;
 export const ON_FULL_THROWS = LIFECYCLE_BYTE / I32 + 1;
 /** FailureCode (protocol.ts) the actor's worker stores just before a `receive` error kills it. */
 export const FAILURE = LIFECYCLE_BYTE / I32 + 2;
+/**
+ * 1 while the actor's supervisor approves, ahead of time, one restart in place (it would restart
+ * the actor at once and alone, within its restart intensity). The worker of a failing actor that
+ * takes it (compare-exchange 1 -> 0) restarts it at once and then tells the host; the host takes it
+ * back the same way before any decision the approval could contradict, so exactly one side has it.
+ */
+export const RESTART_APPROVED = LIFECYCLE_BYTE / I32 + 3;
+/**
+ * The ring position of the message in hand at the last failure, and how many deliveries of it
+ * failed so far (maxDeliveries): written by whoever recovers the consumer after a failure (the
+ * host, or the worker in a restart it was approved for), never both at once.
+ */
+export const POISON_POSITION = LIFECYCLE_BYTE / I32 + 4;
+export const POISON_DELIVERIES = LIFECYCLE_BYTE / I32 + 5;
 
 // ---- mailbox block: heartbeat line ---------------------------------------------------------
 export const HEARTBEAT_BYTE = LIFECYCLE_BYTE + CACHE_LINE;

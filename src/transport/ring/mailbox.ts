@@ -9,6 +9,9 @@ import {
   MAX_RING_BYTES,
   MIN_RING_BYTES,
   ON_FULL_THROWS,
+  POISON_DELIVERIES,
+  POISON_POSITION,
+  RESTART_APPROVED,
   STATE,
   histogramSlot,
   isPowerOfTwo,
@@ -88,6 +91,47 @@ export class Mailbox {
 
   setFailure(code: number): void {
     Atomics.store(this.i32, FAILURE, code);
+  }
+
+  /** Host: one restart in place is approved ahead of time (see RESTART_APPROVED). */
+  approveRestart(): void {
+    Atomics.store(this.i32, RESTART_APPROVED, 1);
+  }
+
+  /**
+   * Takes the approval (worker: to restart now; host: to withdraw it). True for the one side that
+   * took it; false when there was none, or the other side took it first.
+   */
+  takeRestartApproval(): boolean {
+    return Atomics.compareExchange(this.i32, RESTART_APPROVED, 1, 0) === 1;
+  }
+
+  /** The message in hand at the last failure: its ring position and its failed deliveries (0: none). */
+  poison(): { position: number; deliveries: number } {
+    return { position: Atomics.load(this.i32, POISON_POSITION), deliveries: Atomics.load(this.i32, POISON_DELIVERIES) };
+  }
+
+  setPoison(position: number, deliveries: number): void {
+    Atomics.store(this.i32, POISON_POSITION, position);
+    Atomics.store(this.i32, POISON_DELIVERIES, deliveries);
+  }
+
+  /** The failed deliveries of the message at ring `position` once one more failed now (host and worker count alike). */
+  failedDeliveries(position: number): number {
+    const p = this.poison();
+    return p.deliveries > 0 && p.position === position ? p.deliveries + 1 : 1;
+  }
+
+  /**
+   * Takes the consumer's place after its incarnation ended (its thread died, or it retired in a
+   * kept worker): releases what it finished, drops the answers to asks nobody waits for any more.
+   * True when it ended with a message in hand (that message is then read again first).
+   */
+  recoverConsumers(): boolean {
+    const inHand = this.messages.recoverConsumer();
+    this.replies.recoverConsumer();
+    this.replies.drain(() => {}, Infinity);
+    return inHand;
   }
 
   beat(): void {

@@ -148,6 +148,19 @@ export class Ring {
     Atomics.store(this.i32, lengthWord(firstRecordByte), firstPayloadBytes);
   }
 
+  /**
+   * The position after everything claimed so far: read just after a write, a receipt for it (the
+   * write is handled once `finishedPast` says so; records claimed after it only make that later).
+   */
+  claimedUpTo(): number {
+    return this.tail();
+  }
+
+  /** True once the consumer has finished with every record before `position` (any thread may look). */
+  finishedPast(position: number): boolean {
+    return ((Atomics.load(this.i32, this.d.done) - position) | 0) >= 0;
+  }
+
   /** Counts a refused write (the mailbox was full). */
   countOverflow(): void {
     Atomics.add(this.i32, this.d.overflows, 1);
@@ -170,6 +183,11 @@ export class Ring {
   /** Consumer side: the position of the next record to visit. */
   readPosition(): number {
     return this.next;
+  }
+
+  /** Consumer side: the position after the last record the consumer finished with (the one in hand, if any, starts there). */
+  donePosition(): number {
+    return Atomics.load(this.i32, this.d.done);
   }
 
   /** True while the consumer handles a record (any thread may look). */
@@ -244,6 +262,15 @@ export class Ring {
     // It was counted as taken; it will be again when it is delivered once more.
     if (inHand) Atomics.sub(this.i32, this.d.taken, 1);
     return inHand;
+  }
+
+  /**
+   * The consumer thread picks up again after another thread recovered its side (`recoverConsumer`,
+   * while this one consumed nothing): it reads on from where that left the ring. (An actor restarted
+   * in the worker it failed in; a consumer that died uses a new Ring, which starts there anyway.)
+   */
+  resyncConsumer(): void {
+    this.next = Atomics.load(this.i32, this.d.done);
   }
 
   /**
