@@ -3,8 +3,17 @@
 // edit and the compiler finds every reader.
 import { defineRecord, type RecordValues } from 'dualbus';
 
-/** The symbols of the synthetic market; a CSV replay maps its own symbols onto indices too (`SymbolTable`). */
+/**
+ * The symbols of the synthetic market. A CSV replay brings its own symbols: `Tick.sym` is then the
+ * index in that run's table, so engines take a symbol's name from the topic (`symbolOf(ctx.topic)`),
+ * never from SYMBOLS[sym].
+ */
 export const SYMBOLS = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'META', 'TSLA', 'GOOG', 'JPM'] as const;
+
+/** The symbol of a per-symbol topic: `md.AAPL` -> `AAPL`, `risk.alert.AAPL` -> `AAPL`. */
+export function symbolOf(topic: string): string {
+  return topic.slice(topic.lastIndexOf('.') + 1);
+}
 
 /**
  * One trade print, published on `md.<SYM>` as a record (written field by field into the rings).
