@@ -12,6 +12,10 @@ import { AvailabilityProbe, timeToAnswer } from './probe.js';
 import { printEngines, row, ROW_HEADER } from './report.js';
 import { scorecard, type RunFigures } from './scorecard.js';
 
+if (process.argv.includes('--help')) {
+  console.log(USAGE);
+  process.exit(0);
+}
 let args: DeskArgs;
 let replay: { symbols: string[]; ticks: TickValues[] } | undefined;
 try {
@@ -23,10 +27,6 @@ try {
     process.exit(2);
   }
   throw err;
-}
-if (process.argv.includes('--help')) {
-  console.log(USAGE);
-  process.exit(0);
 }
 
 const desk = await startDesk({ port: args.port, logFormat: process.env.DUALBUS_LOG_FORMAT === 'json' ? 'json' : 'pretty' });
