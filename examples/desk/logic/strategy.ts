@@ -31,7 +31,7 @@ export interface StrategyLimits {
   maxQty: number;
   /** Sizes are whole lots; an order smaller than a lot is not sent. */
   lot: number;
-  /** After an order in a symbol, none in it for this long (message time, ms). */
+  /** After an order in a symbol (approved or not: a refused order is not retried at once), none in it for this long (message time, ms). */
   cooldownMs: number;
 }
 
