@@ -179,7 +179,7 @@ export interface PnlUpdate {
   gross: number;
   net: number;
   positions: Record<string, number>;
-  /** The price each position is marked at (the last trade, or the last fill before any trade). */
+  /** The price each position is marked at: the last trade print, or its first fill's price before any print. */
   marks: Record<string, number>;
 }
 
