@@ -49,14 +49,22 @@ export const CacheKeys = {
   factor: (sym: string) => `factor:${sym}`,
   /** The latest RiskUpdate. */
   risk: 'risk:var',
-  /** The VaR of one positions version: computed once (memo) however many engines ask. */
-  riskOf: (positionsVersion: number) => `risk:var:${positionsVersion}`,
+  /**
+   * The VaR of one positions version (and, given, of one bar of the returns window: the same
+   * positions over newer bars are another figure): computed once (memo) however many engines ask.
+   */
+  riskOf: (positionsVersion: number, bar?: number) => (bar === undefined ? `risk:var:${positionsVersion}` : `risk:var:${positionsVersion}:${bar}`),
   /** The latest PnlUpdate. */
   pnl: 'portfolio:pnl',
   /** The latest enhanced VPIN of a symbol. */
   toxicity: (sym: string) => `vpin-x:${sym}`,
   /** The latest prediction of a symbol. */
   prediction: (sym: string) => `ml:${sym}`,
+  /**
+   * An engine's settings, set by the host before it spawns the engine (an object merged over the
+   * engine's defaults; read at every start, so a restarted engine keeps them).
+   */
+  config: (engine: string) => `config:${engine}`,
 } as const;
 
 /** vpin -> `vpin.<SYM>`: one completed bucket of one bucket size. */
@@ -124,6 +132,21 @@ export interface RiskUpdate {
   method: string;
   backend: string;
   scenarios: number;
+  /**
+   * The same book by Monte Carlo (normal scenarios with the window's mean and covariance), for
+   * comparison; absent when it could not run (too few bars, a singular covariance). The figures
+   * above, the historical ones, are what the desk acts on: the backtest recomputes them exactly.
+   */
+  montecarlo?: { var95: number; var99: number; es95: number; es99: number; backend: string; scenarios: number };
+}
+
+/** risk -> `risk.alert.<SYM>`: a symbol's flow turned toxic (level 2), or stopped being so (level 0). */
+export interface RiskAlert {
+  sym: string;
+  ts: number;
+  level: 0 | 2;
+  vpin: number;
+  cdf: number;
 }
 
 export interface Order {
@@ -156,6 +179,8 @@ export interface PnlUpdate {
   gross: number;
   net: number;
   positions: Record<string, number>;
+  /** The price each position is marked at: the last trade print, or its first fill's price before any print. */
+  marks: Record<string, number>;
 }
 
 /** analytics -> `analytics.performance`. */
