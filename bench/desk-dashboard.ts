@@ -69,8 +69,8 @@ async function phase(withBrowser: boolean): Promise<Phase> {
     browser ??= await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--headless=new'] });
     const page = await browser.newPage();
     await page.goto(`${gateway!.url}/`);
-    await page.waitForFunction(() => ((window as unknown as { __dashboard?: { snapshots: number } }).__dashboard?.snapshots ?? 0) > 0);
-    countUpdates = () => page.evaluate(() => (window as unknown as { __dashboard: { snapshots: number } }).__dashboard.snapshots);
+    await page.waitForFunction(() => ((globalThis as unknown as { __dashboard?: { snapshots: number } }).__dashboard?.snapshots ?? 0) > 0);
+    countUpdates = () => page.evaluate(() => (globalThis as unknown as { __dashboard: { snapshots: number } }).__dashboard.snapshots);
     const first = await countUpdates();
     const p = await measure(async () => (await countUpdates()) - first);
     await page.close();
