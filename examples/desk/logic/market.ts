@@ -26,7 +26,7 @@ export interface MarketOptions {
   ticksPerSecond?: number;
   /** The simulated clock's start, ms since the epoch. */
   startTs?: number;
-  /** false: no bursts at all. */
+  /** false: no bursts but those startBurst() starts. */
   burst?: Partial<BurstOptions> | false;
 }
 
@@ -66,7 +66,9 @@ export class MarketSimulator {
   private readonly rng: Rng;
   private readonly perTick: number;
   private readonly ratePerMs: number;
-  private readonly burst: BurstOptions | undefined;
+  private readonly burst: BurstOptions;
+  /** false: bursts come only from startBurst(). */
+  private readonly autoBursts: boolean;
   private readonly sym: SymbolState[];
   private readonly cumulativeWeight: number[];
   private ts: number;
@@ -82,7 +84,8 @@ export class MarketSimulator {
     const tps = options.ticksPerSecond ?? MARKET_DEFAULTS.ticksPerSecond;
     if (!(tps > 0)) throw new RangeError(`MarketSimulator: ticksPerSecond must be > 0; got ${tps}`);
     this.ratePerMs = tps / 1000;
-    this.burst = options.burst === false ? undefined : { ...MARKET_DEFAULTS.burst, ...options.burst };
+    this.autoBursts = options.burst !== false;
+    this.burst = { ...MARKET_DEFAULTS.burst, ...(options.burst || {}) };
     this.ts = options.startTs ?? MARKET_DEFAULTS.startTs;
     this.rng = new Rng(options.seed ?? MARKET_DEFAULTS.seed);
     const rng = this.rng;
@@ -96,7 +99,7 @@ export class MarketSimulator {
     }));
     let sum = 0;
     this.cumulativeWeight = this.sym.map((s) => (sum += s.weight));
-    if (this.burst) this.nextBurstAt = this.ts + this.exponential(this.burst.meanGapMs);
+    if (this.autoBursts) this.nextBurstAt = this.ts + this.exponential(this.burst.meanGapMs);
   }
 
   /** The simulated clock: the time of the last trade. */
@@ -109,7 +112,7 @@ export class MarketSimulator {
   }
 
   /** Starts a burst now (a demo's button), whatever the regime would have done. */
-  startBurst(durationMs = this.burst?.meanDurationMs ?? MARKET_DEFAULTS.burst.meanDurationMs): void {
+  startBurst(durationMs = this.burst.meanDurationMs): void {
     this.enterBurst(durationMs);
   }
 
@@ -156,16 +159,16 @@ export class MarketSimulator {
   }
 
   private advanceClock(): void {
-    const rate = this.ratePerMs * (this.inBurst && this.burst ? this.burst.multiplier : 1);
+    const rate = this.ratePerMs * (this.inBurst ? this.burst.multiplier : 1);
     // Rounded to the microsecond: readable times, and the same numbers after a CSV round trip.
     this.ts = Math.round((this.ts + this.exponential(1 / rate)) * 1000) / 1000;
-    if (this.burst && !this.inBurst && this.ts >= this.nextBurstAt) this.enterBurst(this.exponential(this.burst.meanDurationMs));
+    if (!this.inBurst && this.ts >= this.nextBurstAt) this.enterBurst(this.exponential(this.burst.meanDurationMs));
   }
 
   private enterBurst(durationMs: number): void {
     this.burstUntil = this.ts + durationMs;
     for (const s of this.sym) s.bias = this.rng.next() < 0.5 ? -1 : 1;
-    if (this.burst) this.nextBurstAt = this.burstUntil + this.exponential(this.burst.meanGapMs);
+    if (this.autoBursts) this.nextBurstAt = this.burstUntil + this.exponential(this.burst.meanGapMs);
   }
 
   private pickSymbol(): number {
