@@ -129,6 +129,35 @@ describe('the signal engines on a replay', () => {
     expect(recording.ticks).toEqual(ticks.slice(-2_000));
   });
 
+  it('ml answers the rows sent to it through ONNX, and through the mlp kernel when the model file is missing', async () => {
+    const ml = await system.spawn('ml-b', engine('ml'));
+    const got: Prediction[] = [];
+    const off = system.subscribe('ml.Q*', (m) => got.push(m as Prediction));
+    await off.ready;
+    const rows = [0, 1, 2].map((i) => Array.from({ length: DESK_MODEL_FEATURES }, (_, k) => Math.cos(i * 3 + k) * 1.5));
+    const want = forward(deskModelLayers(), rows.flat(), rows.length);
+    rows.forEach((x, i) => ml.send({ type: 'features', sym: `Q${i}`, ts: i, x }));
+    await eventually(() => got.length, (n) => n === 3, 10_000);
+    got.forEach((p, i) => {
+      expect(p).toMatchObject({ sym: `Q${i}`, ts: i, backend: 'onnx' });
+      expect(Math.abs(p.pUp - want[i])).toBeLessThan(1e-5); // the file is float32
+    });
+
+    got.length = 0;
+    ml.send({ type: 'configure', model: `${ROOT}models/no-such-model.onnx` });
+    rows.forEach((x, i) => ml.send({ type: 'features', sym: `Q${i}`, ts: 10 + i, x }));
+    await eventually(() => got.length, (n) => n === 3, 20_000); // the first mlp call on 'auto' calibrates
+    got.forEach((p, i) => {
+      expect(p).toMatchObject({ sym: `Q${i}`, ts: 10 + i, backend: 'mlp/auto' });
+      expect(Math.abs(p.pUp - want[i])).toBeLessThan(1e-9); // f64 on js or native
+    });
+    const stats = (await ml.ask({ type: 'stats?' })) as { runner: string; fallbackReason: string; errors: number };
+    expect(stats).toMatchObject({ runner: 'mlp', errors: 0 });
+    expect(stats.fallbackReason).toContain('no-such-model.onnx');
+    off();
+    await system.stop('ml-b');
+  });
+
   it('market-data runs in real time, bursts on demand, and halts', async () => {
     const md = system.ref('market-data');
     const count = async () => {

@@ -14,8 +14,8 @@ export type MlMsg =
   | FeatureRow
   | Done
   | { type: 'flush' }
-  /** `runner`: 'mlp' skips ONNX; a batch goes at `batch` rows, or after `flushMs` with fewer. */
-  | { type: 'configure'; runner?: Runner; batch?: number; flushMs?: number }
+  /** `runner`: 'mlp' skips ONNX; `model`: another ONNX file; a batch goes at `batch` rows, or after `flushMs` with fewer. */
+  | { type: 'configure'; runner?: Runner; model?: string; batch?: number; flushMs?: number }
   | { type: 'stats?' };
 
 export interface MlStats {
@@ -64,6 +64,7 @@ export default defineActor<MlMsg, MlStats, State>({
         return onDone(state, msg, ctx);
       case 'configure':
         state.runner = msg.runner ?? state.runner;
+        state.modelPath = msg.model ?? state.modelPath;
         state.batch = msg.batch ?? state.batch;
         state.flushMs = msg.flushMs ?? state.flushMs;
         return;
