@@ -44,6 +44,11 @@ export { defineKernel, isKernelDefinition } from './kernels/define.js';
 export type { KernelSpec, KernelDefinition, KernelContext, KernelImpl, BackendName } from './kernels/define.js';
 export type { NumericCores } from './kernels/cores.js';
 export { sharedArray, toShared, isShared } from './kernels/shared-arrays.js';
+// What the desk's engines need of two built-in kernels: the caller-owned state of vpin.incremental,
+// and the desk model's layers (the mlp fallback of models/desk-mlp.onnx, and its pure JS forward).
+export { createVpinState } from './kernels/builtin/vpin-state.js';
+export { DESK_MODEL_FEATURES, DESK_MODEL_FILE, deskModelLayers } from './kernels/backends/onnx/desk-model.js';
+export type { MlpLayer, Activation } from './kernels/builtin/mlp.js';
 export type { NumericArray, NumericArrayConstructor } from './kernels/shared-arrays.js';
 export { KERNEL_DEFAULTS } from './kernels/options.js';
 export type { KernelPoolOptions } from './kernels/options.js';
