@@ -16,6 +16,8 @@ if (process.argv.includes('--help')) {
   console.log(USAGE);
   process.exit(0);
 }
+/** Ticks per load message: about 300 KB of msgpack, well under half of market-data's 4 MiB mailbox. */
+const REPLAY_PART = 4_000;
 let args: DeskArgs;
 let replay: { symbols: string[]; ticks: TickValues[] } | undefined;
 try {
@@ -43,7 +45,7 @@ const meter = new DeskMeter(system, desk.engines, () => ticksSeen);
 let interrupted = false;
 process.once('SIGINT', () => (interrupted = true));
 const md = system.ref('market-data');
-const replayDone = replay === undefined ? undefined : md.ask({ type: 'replay', ...replay, ticksPerSecond: args.rate }, { timeoutMs: 24 * 3600_000 });
+const replayDone = replay === undefined ? undefined : startReplay(replay);
 if (replay === undefined) md.send({ type: 'run', ticksPerSecond: args.rate, seed: args.seed });
 probe.start();
 
@@ -85,6 +87,12 @@ console.log(`\nscorecard (this run, this machine: ${(await import('node:os')).cp
 if (args.json !== undefined) writeFileSync(args.json, JSON.stringify({ figures, rows: meter.rows, availability, published, at: new Date().toISOString() }, null, 2));
 await desk.stop();
 
+/** Loads the trades into market-data in parts (one message may take half a mailbox), then replays them at --rate. */
+async function startReplay(r: { symbols: string[]; ticks: TickValues[] }): Promise<unknown> {
+  for (let i = 0; i < r.ticks.length; i += REPLAY_PART) await md.sendAsync({ type: 'load', ticks: r.ticks.slice(i, i + REPLAY_PART) }, { timeoutMs: 10_000 });
+  return md.ask({ type: 'replay', symbols: r.symbols, ticksPerSecond: args.rate }, { timeoutMs: 24 * 3600_000 });
+}
+
 async function runDrill(d: Desk, engine: string): Promise<void> {
   console.log(`drill: killing ${engine}`);
   d.system.kill(engine, 'drill: killed by the desk');
@@ -124,9 +132,9 @@ async function printBacktest(d: Desk): Promise<void> {
 }
 
 function readTrades(file: string, onBadLine: 'skip' | 'stop'): { symbols: string[]; ticks: TickValues[] } {
-  const parsed = parseTradesCsv(readFileSync(file, 'utf8'), { onError: onBadLine, file });
-  for (const e of parsed.errors.slice(0, 20)) console.error(`${file} line ${e.line}: ${e.message} (skipped)`);
+  const parsed = parseTradesCsv(readFileSync(file, 'utf8'), { onError: onBadLine, fileName: file });
+  for (const e of parsed.errors.slice(0, 20)) console.error(`${file} line ${e.line}: ${e.message} (line skipped)`);
   if (parsed.errors.length > 20) console.error(`... and ${parsed.errors.length - 20} more malformed lines skipped`);
-  if (parsed.ticks.length === 0) throw new TradesFileError(`${file}: no valid trade in the file`);
+  if (parsed.ticks.length === 0) throw new TradesFileError(file, 0, 'no valid trade in the file');
   return { symbols: parsed.symbols, ticks: parsed.ticks };
 }

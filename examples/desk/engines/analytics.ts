@@ -1,9 +1,9 @@
 // Analytics: the desk's performance (Sharpe, drawdown, hit rate, trades, turnover) from
 // portfolio.pnl and fills.*, published on analytics.performance once a second of wall time by a
 // timer: spawn it with wait: 'async' so that its event loop runs the timer while it waits.
-import { defineActor } from 'dualbus';
 import { Topics, type Fill, type Performance, type PnlUpdate } from '../contract.js';
 import { PerformanceTracker } from '../logic/analytics.js';
+import { deskEngine } from '../engine.js';
 
 export const PUBLISH_EVERY_MS = 1000;
 
@@ -16,7 +16,7 @@ interface State {
   timer?: ReturnType<typeof setInterval>;
 }
 
-export default defineActor<Msg, Performance, State>({
+export default deskEngine<Msg, Performance, State>({
   subscribe: [Topics.pnl, Topics.fill('*')],
   init(ctx) {
     const state: State = { tracker: new PerformanceTracker(), changed: false };

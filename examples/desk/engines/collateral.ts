@@ -1,9 +1,9 @@
 // Collateral: answers strategy's `{ type: 'check', order }` with a MarginCheck. It keeps the book
 // as portfolio last published it and the desk's VaR99, and reads each symbol's volatility from the
 // factor engine's entry in the desk cache at the moment of the check.
-import { defineActor } from 'dualbus';
 import { CacheKeys, DESK_CACHE, Topics, type FactorUpdate, type MarginCheck, type Order, type PnlUpdate, type RiskUpdate } from '../contract.js';
 import { DEFAULT_COLLATERAL_LIMITS, EMPTY_BOOK, checkOrder, type BookView, type CollateralLimits } from '../logic/collateral.js';
+import { deskEngine } from '../engine.js';
 
 type Msg = PnlUpdate | RiskUpdate | { type: 'check'; order: Order } | { type: 'checks?' };
 type Reply = MarginCheck | { approved: number; refused: number; lastRefusal?: string };
@@ -17,7 +17,7 @@ interface State {
   lastRefusal?: string;
 }
 
-export default defineActor<Msg, Reply, State>({
+export default deskEngine<Msg, Reply, State>({
   subscribe: [Topics.pnl, Topics.risk],
   init(ctx) {
     const cache = ctx.cache(DESK_CACHE);

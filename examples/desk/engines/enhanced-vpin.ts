@@ -2,9 +2,10 @@
 // classification), in batches per symbol, with CDF(VPIN) over the symbol's own history on top.
 // The kernel runs while this actor keeps taking ticks (pipeToSelf): ticks that arrive meanwhile
 // make the next batch. Publishes vpin-x.<SYM> and the toxicity cache key.
-import { createVpinState, defineActor, sharedArray, type ActorContext, type PipeOutcome, type ViewOf } from 'dualbus';
+import { createVpinState, sharedArray, type ActorContext, type PipeOutcome, type ViewOf } from 'dualbus';
 import { CacheKeys, DESK_CACHE, Tick, Topics, symbolOf, type EnhancedVpinUpdate } from '../contract.js';
 import { VpinCdf, type VpinCdfOptions } from '../logic/enhanced-vpin.js';
+import { deskEngine } from '../engine.js';
 
 interface Settings {
   /** Each has its own kernel state per symbol; the toxicity cache key follows the first. */
@@ -58,7 +59,7 @@ interface State {
 
 type Ctx = ActorContext<EnhancedVpinStats>;
 
-export default defineActor<EnhancedVpinMsg, EnhancedVpinStats, State>({
+export default deskEngine<EnhancedVpinMsg, EnhancedVpinStats, State>({
   subscribe: ['md.*'],
   init: () => ({ settings: DEFAULTS, flows: new Map(), flushDue: false, trades: 0, batches: 0, updates: 0, errors: 0, lastError: undefined }),
   receive(state, msg, ctx) {

@@ -5,9 +5,10 @@
 // The pool's `factors` kernel is not used: these four numbers cost O(N) per bar in this thread,
 // less than a kernel call's round trip, and the kernel's extra output (windowed covariance and
 // correlation matrices) has no reader in the desk's contract.
-import { defineActor, type ActorContext, type ViewOf } from 'dualbus';
+import { type ActorContext, type ViewOf } from 'dualbus';
 import { CacheKeys, DESK_CACHE, Tick, Topics, symbolOf, type FactorUpdate } from '../contract.js';
 import { BarFactors, type FactorOptions } from '../logic/factors.js';
+import { deskEngine } from '../engine.js';
 
 export type FactorMsg =
   | ViewOf<typeof Tick>
@@ -26,7 +27,7 @@ interface State {
   updates: number;
 }
 
-export default defineActor<FactorMsg, FactorStats, State>({
+export default deskEngine<FactorMsg, FactorStats, State>({
   subscribe: ['md.*'],
   init: () => ({ model: new BarFactors(), trades: 0, bars: 0, updates: 0 }),
   receive(state, msg, ctx) {

@@ -1,9 +1,10 @@
 // features: the model's input rows. Keeps each symbol's recent tape, and at most every 100 ms of
 // the ticks' clock per symbol reads the symbol's factors from the desk cache (one real cache read
 // per row) and sends the row straight to the ml actor, which batches them through the model.
-import { defineActor, type ViewOf } from 'dualbus';
+import { type ViewOf } from 'dualbus';
 import { CacheKeys, DESK_CACHE, Tick, symbolOf, type FactorUpdate, type FeatureRow } from '../contract.js';
 import { FeatureBuilder, type FeatureOptions } from '../logic/features.js';
+import { deskEngine } from '../engine.js';
 
 export type FeaturesMsg =
   | ViewOf<typeof Tick>
@@ -26,7 +27,7 @@ interface State extends FeaturesStats {
   target: string;
 }
 
-export default defineActor<FeaturesMsg, FeaturesStats, State>({
+export default deskEngine<FeaturesMsg, FeaturesStats, State>({
   subscribe: ['md.*'],
   init: () => ({ builder: new FeatureBuilder(), target: 'ml', rows: 0, refused: 0, unrouted: 0, withoutFactors: 0 }),
   receive(state, msg, ctx) {

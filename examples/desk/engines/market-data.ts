@@ -2,18 +2,24 @@
 // synthetic market in real time or by replaying given ticks (a CSV, a recording), and keeps the
 // last ticks it published for the backtesting engine. Spawn it with wait: 'async': its 1 ms timers
 // need the worker's event loop, which a parked 'block' actor freezes.
-import { defineActor, type ActorContext, type ReplyHandle } from 'dualbus';
+import { type ActorContext, type ReplyHandle } from 'dualbus';
 import { SYMBOLS, Tick, Topics, type TickValues } from '../contract.js';
 import { MarketSimulator, type BurstOptions } from '../logic/market.js';
 import { TickRecorder, type RecordingAsk, type RecordingPage } from '../logic/recording.js';
+import { deskEngine } from '../engine.js';
 
 export type MarketDataMsg =
   /** Real time: `ticksPerSecond` is the calm rate; bursts go several times faster (simulated ms = wall ms). */
   | { type: 'run'; ticksPerSecond: number; seed?: number; burst?: boolean | Partial<BurstOptions> }
   /** Starts a burst now in a running market. */
   | { type: 'burst'; durationMs?: number }
-  /** Publishes `ticks` in order: as fast as the event loop allows, or paced. As an ask, answered when done. */
-  | { type: 'replay'; ticks: TickValues[]; symbols: string[]; ticksPerSecond?: number }
+  /**
+   * Publishes `ticks` (or, without them, the ticks loaded before) in order: as fast as the event
+   * loop allows, or paced. As an ask, answered when done.
+   */
+  | { type: 'replay'; ticks?: TickValues[]; symbols: string[]; ticksPerSecond?: number }
+  /** Adds ticks to those the next replay without ticks publishes: a file too large for one message goes in parts. */
+  | { type: 'load'; ticks: TickValues[] }
   | { type: 'halt' }
   | { type: 'published?' }
   | RecordingAsk;
@@ -34,6 +40,7 @@ interface State {
   /** Bumped by halt and by every new run/replay: a replay step of an older generation stops. */
   generation: number;
   replayDone: ReplyHandle<MarketDataReply> | undefined;
+  loaded: TickValues[];
 }
 
 type Ctx = ActorContext<MarketDataReply>;
@@ -43,8 +50,8 @@ const MAX_PER_TURN = 5_000;
 /** Ticks per event-loop turn in an unpaced replay: asks and halt get handled in between. */
 const REPLAY_CHUNK = 512;
 
-export default defineActor<MarketDataMsg, MarketDataReply, State>({
-  init: () => ({ symbols: [...SYMBOLS], topics: SYMBOLS.map(Topics.tick), published: 0, refused: 0, recorder: new TickRecorder(), sim: undefined, timer: undefined, generation: 0, replayDone: undefined }),
+export default deskEngine<MarketDataMsg, MarketDataReply, State>({
+  init: () => ({ symbols: [...SYMBOLS], topics: SYMBOLS.map(Topics.tick), published: 0, refused: 0, recorder: new TickRecorder(), sim: undefined, timer: undefined, generation: 0, replayDone: undefined, loaded: [] }),
   receive(state, msg, ctx) {
     switch (msg.type) {
       case 'published?':
@@ -60,6 +67,9 @@ export default defineActor<MarketDataMsg, MarketDataReply, State>({
         return run(state, msg, ctx);
       case 'replay':
         return replay(state, msg, ctx);
+      case 'load':
+        for (const t of msg.ticks) state.loaded.push(t);
+        return;
     }
   },
   stop: (state) => halt(state),
@@ -108,7 +118,8 @@ function replay(state: State, msg: Extract<MarketDataMsg, { type: 'replay' }>, c
   useSymbols(state, msg.symbols);
   if (ctx.isAsk) state.replayDone = ctx.deferReply();
   const generation = state.generation;
-  const ticks = msg.ticks;
+  const ticks = msg.ticks ?? state.loaded;
+  state.loaded = [];
   let i = 0;
   if (msg.ticksPerSecond !== undefined && msg.ticksPerSecond > 0) {
     const perMs = msg.ticksPerSecond / 1000;

@@ -3,8 +3,9 @@
 // which gives the file's numbers to float32 precision. The call runs while rows keep arriving
 // (pipeToSelf); they make the next batch. Publishes ml.<SYM> and the prediction cache key.
 import { fileURLToPath } from 'node:url';
-import { DESK_MODEL_FEATURES, DESK_MODEL_FILE, deskModelLayers, defineActor, sharedArray, toShared, type ActorContext, type MlpLayer, type PipeOutcome } from 'dualbus';
+import { DESK_MODEL_FEATURES, DESK_MODEL_FILE, deskModelLayers, sharedArray, toShared, type ActorContext, type MlpLayer, type PipeOutcome } from 'dualbus';
 import { CacheKeys, DESK_CACHE, Topics, type FeatureRow, type Prediction } from '../contract.js';
+import { deskEngine } from '../engine.js';
 
 type Runner = 'onnx' | 'mlp';
 
@@ -43,7 +44,7 @@ interface State extends MlStats {
 
 type Ctx = ActorContext<MlStats>;
 
-export default defineActor<MlMsg, MlStats, State>({
+export default deskEngine<MlMsg, MlStats, State>({
   init: () => ({
     rows: 0, batches: 0, predictions: 0, errors: 0, runner: 'onnx', batch: 64, flushMs: 5, pending: [], inFlight: false, flushDue: false,
     modelPath: fileURLToPath(new URL(`../../../../${DESK_MODEL_FILE}`, import.meta.url)),

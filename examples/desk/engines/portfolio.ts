@@ -1,9 +1,10 @@
 // Portfolio: the desk's book. Fills come from strategy (send), marks from the trade prints on
 // md.*; the P&L goes out on portfolio.pnl and into the desk cache, at once when a fill changed
 // the book, at most every 250 ms of message time when only marks moved.
-import { defineActor, type ActorContext, type ViewOf } from 'dualbus';
+import { type ActorContext, type ViewOf } from 'dualbus';
 import { CacheKeys, DESK_CACHE, Tick, Topics, symbolOf, type Fill, type PnlUpdate } from '../contract.js';
 import { Book } from '../logic/portfolio.js';
+import { deskEngine } from '../engine.js';
 
 /** Mark-only updates at most this often (message time). */
 export const MARK_PUBLISH_MS = 250;
@@ -26,7 +27,7 @@ function publish(state: State, ctx: ActorContext<PnlUpdate>): PnlUpdate {
   return update;
 }
 
-export default defineActor<Msg, PnlUpdate, State>({
+export default deskEngine<Msg, PnlUpdate, State>({
   subscribe: [Topics.tick('*')],
   init: () => ({ book: new Book(), publishedAt: -Infinity, dirty: false }),
   receive(state, msg, ctx) {

@@ -4,9 +4,10 @@
 // flowing (pipeToSelf), memoised in the desk cache per (positions version, bar): computed once per
 // key whoever asks. The historical figures are the desk's (the backtest reproduces them in JS);
 // Monte Carlo rides along for comparison.
-import { defineActor, sharedArray, type ActorContext, type ActorKernelRunOptions, type PipeOutcome, type ViewOf } from 'dualbus';
+import { sharedArray, type ActorContext, type ActorKernelRunOptions, type PipeOutcome, type ViewOf } from 'dualbus';
 import { CacheKeys, DESK_CACHE, Tick, Topics, symbolOf, type EnhancedVpinUpdate, type PnlUpdate, type RiskUpdate } from '../contract.js';
 import { BarWindow, RiskSchedule, ToxicityWatch, bookWeights } from '../logic/risk.js';
+import { deskEngine } from '../engine.js';
 
 export interface RiskConfig {
   /** Bars kept (T) and symbols tracked (columns). */
@@ -62,7 +63,7 @@ type Levels = { var: Float64Array; es: Float64Array; rows: number };
 /** What `var?` gets before any figure exists: zeros, and method 'none' says they are not figures. */
 const NO_FIGURES: RiskUpdate = { ts: 0, positionsVersion: -1, var95: 0, var99: 0, es95: 0, es99: 0, method: 'none', backend: 'none', scenarios: 0 };
 
-export default defineActor<Msg, RiskUpdate, State>({
+export default deskEngine<Msg, RiskUpdate, State>({
   subscribe: [Topics.tick('*'), Topics.pnl, Topics.enhancedVpin('*')],
   init(ctx) {
     const config: RiskConfig = { ...DEFAULT_RISK_CONFIG, ...ctx.cache(DESK_CACHE).get<Partial<RiskConfig>>(CacheKeys.config('risk')) };

@@ -2,9 +2,10 @@
 // VaR only update its view; a prediction (ml.<SYM>) is when it decides. An order is published on
 // orders.<SYM>, checked by collateral (an ask), and if approved filled at its limit price: the fill
 // goes to portfolio (send) and out on fills.<SYM>.
-import { defineActor, type ViewOf } from 'dualbus';
+import { type ViewOf } from 'dualbus';
 import { CacheKeys, DESK_CACHE, Tick, Topics, symbolOf, type EnhancedVpinUpdate, type FactorUpdate, type MarginCheck, type Prediction, type RiskUpdate } from '../contract.js';
 import { DEFAULT_STRATEGY_LIMITS, Strategy, type StrategyLimits } from '../logic/strategy.js';
+import { deskEngine } from '../engine.js';
 
 /** How long strategy waits for collateral's answer before giving the order up. */
 export const CHECK_TIMEOUT_MS = 2_000;
@@ -24,7 +25,7 @@ interface State {
   strategy: Strategy;
 }
 
-export default defineActor<Msg, BookReply, State>({
+export default deskEngine<Msg, BookReply, State>({
   subscribe: [Topics.prediction('*'), Topics.factor('*'), Topics.enhancedVpin('*'), Topics.risk, Topics.tick('*')],
   init(ctx) {
     const limits = { ...DEFAULT_STRATEGY_LIMITS, ...ctx.cache(DESK_CACHE).get<Partial<StrategyLimits>>(CacheKeys.config('strategy')) };

@@ -1,8 +1,9 @@
 // vpin: VPIN per symbol and bucket volume, trade by trade in this thread (a few operations per
 // trade: nothing worth a kernel call), published on vpin.<SYM> as each bucket completes.
-import { defineActor, type ViewOf } from 'dualbus';
+import { type ViewOf } from 'dualbus';
 import { Tick, Topics, symbolOf, type VpinUpdate } from '../contract.js';
 import { VPIN_DEFAULTS, VpinBuckets, type VpinOptions } from '../logic/vpin.js';
+import { deskEngine } from '../engine.js';
 
 export type VpinMsg =
   | ViewOf<typeof Tick>
@@ -21,7 +22,7 @@ interface State {
   refused: number;
 }
 
-export default defineActor<VpinMsg, VpinStats, State>({
+export default deskEngine<VpinMsg, VpinStats, State>({
   subscribe: ['md.*'],
   init: () => ({ options: { bucketVolumes: [...VPIN_DEFAULTS.bucketVolumes], window: VPIN_DEFAULTS.window }, bySymbol: new Map(), trades: 0, buckets: 0, refused: 0 }),
   receive(state, msg, ctx) {
