@@ -16,6 +16,8 @@ export interface GatewayStats {
   requests: number;
   /** The most bytes one client had buffered right after a send: at most maxBufferedBytes plus one message. */
   maxBuffered: number;
+  /** Distinct patterns the clients hold: one system subscription each, shared by every client of it. */
+  subscriptions: number;
 }
 
 export interface Gateway {

@@ -89,7 +89,7 @@ export async function serve(system: System, o: ResolvedGatewayOptions): Promise<
       })()),
     stats: () => {
       const s = hub.counts();
-      return { clients: s.clients, dropped: s.dropped, sent: s.sent, requests, maxBuffered: s.maxBuffered };
+      return { clients: s.clients, dropped: s.dropped, sent: s.sent, requests, maxBuffered: s.maxBuffered, subscriptions: s.subscriptions };
     },
   };
 }

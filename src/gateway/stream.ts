@@ -61,6 +61,8 @@ export interface StreamCounts {
   dropped: number;
   /** The most bytes one client had buffered right after a send (bounded by maxBufferedBytes + one message). */
   maxBuffered: number;
+  /** Distinct patterns subscribed by the clients: one system subscription each ($snapshot: a timer). */
+  subscriptions: number;
 }
 
 export class StreamHub {
@@ -76,7 +78,7 @@ export class StreamHub {
   constructor(private readonly deps: StreamHubDeps) {}
 
   counts(): StreamCounts {
-    return { clients: this.clients.size, sent: this.sent, dropped: this.dropped, maxBuffered: this.maxBuffered };
+    return { clients: this.clients.size, sent: this.sent, dropped: this.dropped, maxBuffered: this.maxBuffered, subscriptions: this.subs.size };
   }
 
   /** A client connected. */
