@@ -70,3 +70,12 @@ export {
   UnknownKernel,
   BackendUnavailable,
 } from './kernels/errors.js';
+export { startGateway } from './gateway/gateway.js';
+export type { Gateway, GatewayStats } from './gateway/gateway.js';
+export { GATEWAY_DEFAULTS } from './gateway/options.js';
+export type { GatewayOptions } from './gateway/options.js';
+export { hostSnapshot } from './gateway/snapshot.js';
+export type { HostSnapshot, Snapshot, EngineView, CacheView, KernelsView, KernelView, KernelBackendView, MsPercentiles, TreeNode } from './gateway/snapshot.js';
+export { shareHostSnapshots } from './gateway/hosts.js';
+export type { ShareHostSnapshotsOptions } from './gateway/hosts.js';
+export { GatewayError } from './gateway/errors.js';
