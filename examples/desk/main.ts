@@ -135,6 +135,6 @@ function readTrades(file: string, onBadLine: 'skip' | 'stop'): { symbols: string
   const parsed = parseTradesCsv(readFileSync(file, 'utf8'), { onError: onBadLine, fileName: file });
   for (const e of parsed.errors.slice(0, 20)) console.error(`${file} line ${e.line}: ${e.message} (line skipped)`);
   if (parsed.errors.length > 20) console.error(`... and ${parsed.errors.length - 20} more malformed lines skipped`);
-  if (parsed.ticks.length === 0) throw new TradesFileError(file, 0, 'no valid trade in the file');
+  if (parsed.ticks.length === 0) throw new ArgsError(`${file}: no valid trade in the file`);
   return { symbols: parsed.symbols, ticks: parsed.ticks };
 }
