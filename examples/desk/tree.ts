@@ -31,7 +31,7 @@ export const ENGINES = [
 ] as const;
 export type EngineName = (typeof ENGINES)[number];
 
-const ASYNC: ReadonlySet<EngineName> = new Set(['market-data', 'enhanced-vpin', 'factor', 'ml', 'risk', 'strategy', 'analytics', 'backtesting', 'websocket']);
+const ASYNC: ReadonlySet<EngineName> = new Set(['market-data', 'enhanced-vpin', 'ml', 'risk', 'strategy', 'analytics', 'backtesting', 'websocket']);
 const GROUPS: Array<{ name: string; strategy: 'one_for_one' | 'rest_for_one'; engines: EngineName[] }> = [
   { name: 'signals', strategy: 'one_for_one', engines: ['vpin', 'enhanced-vpin', 'factor'] },
   { name: 'models', strategy: 'rest_for_one', engines: ['features', 'ml'] },
