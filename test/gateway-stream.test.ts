@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startGateway, type Gateway, type System } from 'dualbus';
 import { Tick } from './fixtures/records.js';
-import { parseMetrics, sample } from './gateway-http.js';
+import { call, parseMetrics, sample } from './gateway-http.js';
 import { eventually, fixture, testSystem } from './helpers.js';
 
 /** A real WebSocket client that keeps every frame it got, parsed. */
@@ -64,6 +64,7 @@ describe('the gateway stream (WebSocket /stream)', () => {
 
   it('forwards what is published on subscribed patterns as { topic, data }, once per client; records, typed arrays and BigInts as JSON; bad frames get an error and the socket stays open', async () => {
     gateway = await startGateway(system, { snapshotIntervalMs: 50 });
+    expect(await call(gateway.url, 'GET', '/stream')).toMatchObject({ status: 426, body: { error: 'UpgradeRequired', message: expect.stringMatching(/^GET \/stream is a WebSocket/) } });
     const c = await connect();
     c.send('not json');
     c.send({ op: 'dance' });

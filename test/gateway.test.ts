@@ -55,7 +55,7 @@ describe('the gateway over a running system', () => {
     writeFileSync(outside, 'outside');
     symlinkSync(outside, join(dashboard, 'link.js'));
     gateway = await startGateway(system, { dashboardDir: dashboard, maxBodyBytes: 4096 });
-    drills = await startGateway(system, { drills: true, dashboardDir: dashboard });
+    drills = await startGateway(system, { drills: true }); // and the package's own dashboard
     base = gateway.url;
   });
   afterAll(async () => {
@@ -265,6 +265,9 @@ describe('the gateway over a running system', () => {
       const a = await rawGet(gateway.port, path);
       expect([a.status, JSON.parse(a.text).error], path).toEqual([404, 'NotFound']);
     }
+    // the package's dashboard, found from dist/src/gateway/ (the default dashboardDir)
+    expect(await call(drills.url, 'GET', '/')).toMatchObject({ status: 200, type: 'text/html; charset=utf-8', body: expect.stringMatching(/<html/i) });
+    expect(await call(drills.url, 'GET', '/app.js')).toMatchObject({ status: 404 });
     expect(await call(base, 'POST', '/nope', { a: 1 })).toMatchObject({ status: 404, body: { error: 'NotFound', message: 'no route POST /nope' } });
     expect(await call(base, 'DELETE', '/engines/vpin')).toMatchObject({ status: 404 });
   });

@@ -1,5 +1,6 @@
 // GET /metrics: Prometheus text, from a Registry of the gateway's own (never prom-client's global
-// one: two gateways in a process, or the application's own metrics, must not collide). Figures are
+// one: two gateways in a process, or the application's own metrics, must not collide), followed
+// by prom-client's default process metrics. Figures are
 // read at scrape time, from one snapshot per host taken for the scrape (every metric of a scrape
 // agrees with every other), not kept up to date by timers.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
@@ -85,7 +86,6 @@ export class GatewayMetrics {
   private readonly requests: Counter<'host' | 'status'>;
 
   constructor(private readonly deps: GatewayMetricsDeps) {
-    collectDefaultMetrics({ register: this.registry });
     for (const [name, type, help, read] of ACTOR_METRICS) this.family(type, name, help, ['host', 'actor'], (hosts, emit) => eachEngine(hosts, (h, e) => emit({ host: h, actor: e.name }, read(e))));
     this.family('gauge', 'dualbus_actor_latency_seconds', 'Time from send to start of handling, sampled (upper bounds of ~9%-wide buckets)', ['host', 'actor', 'quantile'], (hosts, emit) =>
       eachEngine(hosts, (h, e) => QUANTILES.forEach(([q, k]) => emit({ host: h, actor: e.name, quantile: q }, num(e.latencyUs?.[k]) / 1e6))),
@@ -135,7 +135,8 @@ export class GatewayMetrics {
   async text(): Promise<string> {
     this.scrape = this.deps.hosts();
     try {
-      return await this.registry.metrics();
+      // Two expositions one after the other are one exposition: their metric names differ.
+      return `${await this.registry.metrics()}\n${await processMetrics().metrics()}`;
     } finally {
       this.scrape = [];
     }
@@ -158,6 +159,21 @@ export class GatewayMetrics {
       } });
     }
   }
+}
+
+let processRegistry: Registry | undefined;
+
+/**
+ * prom-client's default metrics (process_*, nodejs_*), one set per process: its collectors start an
+ * event-loop delay monitor and a GC observer that are never stopped, so a registry of them per
+ * gateway would leave one of each behind at every gateway closed.
+ */
+function processMetrics(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
 }
 
 function eachEngine(hosts: readonly HostSnapshot[], f: (host: string, e: EngineView) => void): void {

@@ -6,7 +6,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { System } from '../runtime/system.js';
 import { parseJson } from './body.js';
-import { httpErrorOf, RouteNotFound } from './errors.js';
+import { GatewayError, httpErrorOf, RouteNotFound } from './errors.js';
 import type { Gateway } from './gateway.js';
 import { HostBoard, shareHostSnapshots } from './hosts.js';
 import { GatewayMetrics } from './metrics.js';
@@ -34,8 +34,10 @@ export async function serve(system: System, o: ResolvedGatewayOptions): Promise<
   try {
     app.removeContentTypeParser('application/json');
     app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
-    app.setErrorHandler((err, _req, reply) => {
+    app.setErrorHandler((err, req, reply) => {
       const { status, body } = httpErrorOf(err, o.maxBodyBytes);
+      // The others are answers about the request or the actors; this one is a fault of the gateway's.
+      if (body.error === 'InternalError') system.logger.error({ system: system.name, event: 'gateway-error', path: `${req.method} ${req.url}`, reason: { message: body.message, stack: (err as Error).stack } }, `gateway: ${req.method} ${req.url}: ${body.message}`);
       return reply.code(status).send(body);
     });
     app.setNotFoundHandler((req, reply) => {
@@ -51,7 +53,14 @@ export async function serve(system: System, o: ResolvedGatewayOptions): Promise<
 
     apiRoutes(app, { system, options: o, local: () => hostSnapshot(system), others });
     app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.text()));
-    app.get('/stream', { websocket: true }, (socket) => hub.open(socket as unknown as StreamSocket));
+    app.route({
+      method: 'GET',
+      url: '/stream',
+      handler: async () => {
+        throw new GatewayError('UpgradeRequired', 426, 'GET /stream is a WebSocket: connect with a WebSocket client (an Upgrade: websocket request)');
+      },
+      wsHandler: (socket) => hub.open(socket as unknown as StreamSocket),
+    });
     app.get<{ Params: { name: string } }>('/vendor/:name', async (req, reply) => {
       const file = await files.vendor(req.params.name);
       if (file === undefined) throw new RouteNotFound(req.method, req.url);

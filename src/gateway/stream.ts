@@ -131,6 +131,7 @@ export class StreamHub {
       return;
     }
     const ready: Promise<void>[] = [];
+    const taken = patterns.filter((p) => client.patterns.has(p)); // already held: acknowledged again
     for (const pattern of distinct) {
       let sub = this.subs.get(pattern);
       if (sub === undefined) {
@@ -143,12 +144,14 @@ export class StreamHub {
       }
       sub.clients.add(client);
       client.patterns.add(pattern);
+      taken.push(pattern);
       if (sub.off !== undefined) ready.push(sub.off.ready);
     }
+    if (taken.length === 0) return; // each one failed, and the client was told why
     // Told once every actor routes the patterns here: from then on nothing published is missed.
     void Promise.all(ready).then(
       () => {
-        this.control(client, { type: 'subscribed', patterns });
+        this.control(client, { type: 'subscribed', patterns: taken });
         if (distinct.includes(SNAPSHOT_PATTERN)) this.sendSnapshotTo([client]);
       },
       () => {}, // the system shut down meanwhile

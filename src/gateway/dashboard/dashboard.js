@@ -334,7 +334,11 @@ async function drill(name, row) {
   setText(row.result, 'killing…');
   row.result.className = 'drill-result pending';
   try {
-    const res = await fetch(`/engines/${encodeURIComponent(name)}/kill`, { method: 'POST' });
+    const res = await fetch(`/engines/${encodeURIComponent(name)}/kill`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'a failure drill from the dashboard' }),
+    });
     let body = null;
     try {
       body = await res.json();
@@ -672,7 +676,8 @@ function renderCaches(snap, multiHost) {
         r.tr.setAttribute('data-testid', `cache-${name}`);
       }
       setText(r.cells.name, multiHost ? `${name} (${h.host})` : name);
-      const rate = isNum(c.hitRate) ? c.hitRate : null;
+      // No lookups yet: no rate to show (the 0 the cache reports would read as all misses).
+      const rate = isNum(c.hitRate) && (c.hits ?? 0) + (c.misses ?? 0) > 0 ? c.hitRate : null;
       setText(r.pct, rate === null ? '–' : `${(rate * 100).toFixed(1)} %`);
       r.bar.firstChild.style.width = `${rate === null ? 0 : Math.round(rate * 100)}%`;
       setText(r.cells.hits, fmtCount(c.hits));
