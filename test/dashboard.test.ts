@@ -3,10 +3,9 @@
 // that a kill drill shows as a restart, and that the page logged no error.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { child, startGateway, supervisor, type System } from 'dualbus';
-import type Tally from './fixtures/tally.js';
+import { pino } from 'pino';
+import { startGateway, type System } from 'dualbus';
 import { launchChromium, pageErrors } from './browser.js';
-import { fixture, testSystem } from './helpers.js';
 
 /** The desk's engines, by the names the real desk gives them. */
 const DESK_ENGINES = [
@@ -15,50 +14,20 @@ const DESK_ENGINES = [
 ] as const;
 
 /**
- * What the dashboard watches: a system running the 13 engines under a supervision tree, with
- * traffic that keeps their figures moving, and `stop()` that ends both. This is the one function to
- * replace with the real desk (its engines must carry the names above, and vpin must be one that a
- * kill restarts).
- *
- * Until then each engine is the tally fixture (it counts what it gets), and the host sends each a
- * few messages every 5 ms, at a rate that swings with time and differs per engine.
+ * What the dashboard watches: the real desk (its 13 engines under their supervision tree, loaded
+ * from the build as `npm start` runs them) with the synthetic market running at 2,000 ticks a
+ * second, and `stop()` that ends both.
  */
 async function startWorkload(): Promise<{ system: System; stop(): Promise<void> }> {
-  const { system } = await testSystem({ name: 'desk-host' });
-  const engine = (name: string) => child(name, fixture('tally'));
-  try {
-    await system.start(supervisor({
-      name: 'desk',
-      children: [
-        supervisor({ name: 'signals', children: ['market-data', 'vpin', 'enhanced-vpin', 'factor', 'features', 'ml'].map(engine) }),
-        supervisor({ name: 'trading', strategy: 'rest_for_one', children: ['risk', 'strategy', 'portfolio', 'collateral'].map(engine) }),
-        supervisor({ name: 'services', children: ['analytics', 'backtesting', 'websocket'].map(engine) }),
-      ],
-    }));
-  } catch (err) {
-    await system.shutdown();
-    throw err;
-  }
-  const refs = DESK_ENGINES.map((name) => system.ref<typeof Tally>(name));
-  let seq = 0;
-  const traffic = setInterval(() => {
-    const t = Date.now();
-    refs.forEach((ref, i) => {
-      const n = Math.round(2 + 2 * Math.sin(t / 900 + i));
-      for (let k = 0; k < n; k++) {
-        try {
-          ref.send({ seq: seq++ });
-        } catch {
-          // an engine between two runs may refuse: the next tick sends again
-        }
-      }
-    });
-  }, 5);
+  const { startDesk } = (await import('../dist/examples/desk/desk.js')) as typeof import('../examples/desk/desk.js');
+  const desk = await startDesk({ name: 'desk-host', port: false, logger: pino({ level: 'warn' }) });
+  const md = desk.system.ref('market-data');
+  md.send({ type: 'run', ticksPerSecond: 2_000, seed: 7 });
   return {
-    system,
+    system: desk.system,
     async stop() {
-      clearInterval(traffic);
-      await system.shutdown();
+      md.send({ type: 'halt' });
+      await desk.stop();
     },
   };
 }
@@ -120,7 +89,7 @@ describe('the dashboard in a browser', () => {
     const host = `[data-testid="host-desk-host"]`;
     expect(await page.locator(host).count()).toBe(1);
     for (const name of DESK_ENGINES) expect(await page.locator(`${host} .node-engine[data-node="${name}"]`).count()).toBe(1);
-    for (const sup of ['desk', 'signals', 'trading', 'services']) expect(await page.locator(`${host} .node-supervisor[data-node="${sup}"]`).count()).toBe(1);
+    for (const sup of ['desk-host', 'signals', 'models', 'trading', 'reporting']) expect(await page.locator(`${host} .node-supervisor[data-node="${sup}"]`).count()).toBe(1);
   });
 
   it('moves with the snapshots: the count, the time, the engines figures and the charts', async () => {

@@ -1,6 +1,6 @@
 // Starts the desk in this process: a system with the desk's cache and kernel pool, the engines'
 // supervision tree (all 13, or the share of one host), and the gateway with its dashboard.
-import { createSystem, startGateway, type BusOptions, type Gateway, type System } from 'dualbus';
+import { createSystem, startGateway, type BusOptions, type Gateway, type System, type SystemOptions } from 'dualbus';
 import { DESK_CACHE } from './contract.js';
 import { deskTree, ENGINES, type EngineName } from './tree.js';
 
@@ -15,6 +15,8 @@ export interface DeskOptions {
   bus?: BusOptions;
   hostsTopic?: string;
   logFormat?: 'json' | 'pretty';
+  /** A pino logger of the caller's (tests keep the lifecycle lines to themselves). */
+  logger?: SystemOptions['logger'];
 }
 
 export interface Desk {
@@ -35,6 +37,7 @@ export async function startDesk(o: DeskOptions = {}): Promise<Desk> {
     kernels: { threads: 1 },
     ...(o.bus !== undefined ? { bus: o.bus } : {}),
     ...(o.logFormat !== undefined ? { logFormat: o.logFormat } : {}),
+    ...(o.logger !== undefined ? { logger: o.logger } : {}),
   });
   try {
     await system.start(deskTree(o.name ?? 'desk', engines));
