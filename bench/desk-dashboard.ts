@@ -29,7 +29,7 @@ interface Phase {
 const desk = await startDesk({ port: 0, logFormat: 'json' });
 const { system, gateway } = desk;
 const engines = desk.engines;
-system.ref('market-data').send({ type: 'run', ticksPerSecond: RATE, seed: 7 });
+system.ref('market-data').send({ type: 'run', ticksPerSecond: RATE, seed: 7, burst: false }); // a steady load: bursts would land in one phase or the other
 await sleep(3000); // warm-up: calibration, JIT, caches filling
 const phases: Phase[] = [];
 let browser: Browser | undefined;

@@ -27,7 +27,7 @@ export class ArgsError extends Error {
   readonly code = 'ArgsError';
 }
 
-const DEFAULTS: DeskArgs = Object.freeze({ seconds: 30, forever: false, rate: 10_000, seed: 7, trades: undefined, onBadLine: 'skip', port: 8080, drill: 'risk', json: undefined });
+const DEFAULTS: DeskArgs = Object.freeze({ seconds: 30, forever: false, rate: 5_000, seed: 7, trades: undefined, onBadLine: 'skip', port: 8080, drill: 'risk', json: undefined });
 
 export function parseArgs(argv: readonly string[]): DeskArgs {
   const a: DeskArgs = { ...DEFAULTS };

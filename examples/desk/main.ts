@@ -3,6 +3,7 @@
 // timed), and at the end the seed's scorecard measured on this run.
 //   npm start -- --seconds 60 | --forever (Ctrl-C ends it) | --trades trades.csv [--on-bad-line stop]
 import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { ArgsError, parseArgs, USAGE, type DeskArgs } from './args.js';
 import type { TickValues } from './contract.js';
 import { startDesk, type Desk } from './desk.js';
@@ -48,6 +49,8 @@ const md = system.ref('market-data');
 const replayDone = replay === undefined ? undefined : startReplay(replay);
 if (replay === undefined) md.send({ type: 'run', ticksPerSecond: args.rate, seed: args.seed });
 probe.start();
+const cpu0 = process.cpuUsage();
+const wall0 = performance.now();
 
 const recoveries: number[] = [];
 let drill: Promise<void> | undefined;
@@ -62,6 +65,8 @@ for (let s = 1; !interrupted; s++) {
 await drill;
 md.send({ type: 'halt' });
 await drained(desk);
+const cpu = process.cpuUsage(cpu0);
+const wallS = (performance.now() - wall0) / 1000;
 const availability = await probe.stop();
 const published = (await md.ask({ type: 'published?' })) as { published: number; refused: number };
 const final = system.stats();
@@ -80,11 +85,13 @@ const figures: RunFigures = {
 };
 console.log(`\nticks published ${published.published.toLocaleString()} (refused ${published.refused}), received by the host's md.* subscription ${ticksSeen.toLocaleString()}; engines handled ${handled.toLocaleString()} messages, ${refused} refused or dead-lettered`);
 console.log(`availability probe: ${availability.answered.toLocaleString()} of ${availability.asked.toLocaleString()} pings answered (slowest ${availability.slowestMs.toFixed(1)} ms)${availability.failed > 0 ? `; failures ${JSON.stringify(availability.failures)}` : ''}`);
+const cpuS = (cpu.user + cpu.system) / 1e6;
+console.log(`CPU: ${cpuS.toFixed(1)} s over ${wallS.toFixed(1)} s (${(cpuS / wallS).toFixed(2)} of ${os.cpus().length} cores, every thread of the desk process), ${((cpuS * 1e6) / handled).toFixed(2)} µs per message handled`);
 console.log(`latency: engines' p50 averaged ${(figures.latencyMs * 1000).toFixed(1)} µs, p99 averaged ${(figures.latencyP99Ms * 1000).toFixed(1)} µs; throughput mean ${Math.round(figures.meanOpsPerSec).toLocaleString()} ops/s`);
 await printBacktest(desk);
 const card = scorecard(figures);
-console.log(`\nscorecard (this run, this machine: ${(await import('node:os')).cpus().length} cores)\n${card.table}`);
-if (args.json !== undefined) writeFileSync(args.json, JSON.stringify({ figures, rows: meter.rows, availability, published, at: new Date().toISOString() }, null, 2));
+console.log(`\nscorecard (this run, this machine: ${os.cpus().length} cores)\n${card.table}`);
+if (args.json !== undefined) writeFileSync(args.json, JSON.stringify({ figures, rows: meter.rows, availability, published, cpuSeconds: cpuS, wallSeconds: wallS, at: new Date().toISOString() }, null, 2));
 await desk.stop();
 
 /** Loads the trades into market-data in parts (one message may take half a mailbox), then replays them at --rate. */
