@@ -1,6 +1,6 @@
 // The desk as `npm start` runs it: the program itself in a child process (13 engines, the drill,
 // the scorecard), a user's trades file with malformed lines, and the backtest's determinism.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +86,21 @@ describe('the desk (npm start)', () => {
     expect(r.stderr).not.toMatch(/line 4/);
     expect(r.stdout).not.toContain('dualbus desk');
   });
+
+  it('with --forever, runs until Ctrl-C (SIGINT), then prints the scorecard and exits cleanly', async () => {
+    const child = spawn(process.execPath, [MAIN, '--forever', '--no-gateway', '--no-drill', '--rate', '2000'], {
+      env: { ...process.env, DUALBUS_LOG_FORMAT: 'json', DUALBUS_LOG_LEVEL: 'warn' },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // Three printed seconds, then Ctrl-C.
+    while ((out.match(/^\s+\d+\s+[\d,]+\s+[\d,]+/gm) ?? []).length < 3) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toContain('running until Ctrl-C');
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/\| message delivery\s+\| %\s+\|\s+-\s+\|\s+100\.000\s+\|\s+100\.000 \| meets/);
+  }, 60_000);
 
   it('refuses a wrong option with a message naming it', () => {
     const r = desk(['--seconds', 'soon']);

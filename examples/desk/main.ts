@@ -10,7 +10,7 @@ import { startDesk, type Desk } from './desk.js';
 import { parseTradesCsv, TradesFileError } from './logic/trades-csv.js';
 import { cacheHitPct, DeskMeter, meanLatencyUs } from './meter.js';
 import { AvailabilityProbe, timeToAnswer } from './probe.js';
-import { printEngines, row, ROW_HEADER } from './report.js';
+import { kernelsLine, printEngines, row, ROW_HEADER } from './report.js';
 import { scorecard, type RunFigures } from './scorecard.js';
 
 if (process.argv.includes('--help')) {
@@ -85,6 +85,7 @@ const figures: RunFigures = {
 };
 console.log(`\nticks published ${published.published.toLocaleString()} (refused ${published.refused}), received by the host's md.* subscription ${ticksSeen.toLocaleString()}; engines handled ${handled.toLocaleString()} messages, ${refused} refused or dead-lettered`);
 console.log(`availability probe: ${availability.answered.toLocaleString()} of ${availability.asked.toLocaleString()} pings answered (slowest ${availability.slowestMs.toFixed(1)} ms)${availability.failed > 0 ? `; failures ${JSON.stringify(availability.failures)}` : ''}`);
+console.log(kernelsLine(final));
 const cpuS = (cpu.user + cpu.system) / 1e6;
 console.log(`CPU: ${cpuS.toFixed(1)} s over ${wallS.toFixed(1)} s (${(cpuS / wallS).toFixed(2)} of ${os.cpus().length} cores, every thread of the desk process), ${((cpuS * 1e6) / handled).toFixed(2)} µs per message handled`);
 console.log(`latency: engines' p50 averaged ${(figures.latencyMs * 1000).toFixed(1)} µs, p99 averaged ${(figures.latencyP99Ms * 1000).toFixed(1)} µs; throughput mean ${Math.round(figures.meanOpsPerSec).toLocaleString()} ops/s`);

@@ -21,3 +21,14 @@ export function printEngines(stats: SystemStats, engines: readonly string[]): vo
     console.log(pad([name, a.received.toLocaleString(), a.latencyUs.p50, a.latencyUs.p99, perMessageUs.toFixed(1), a.highWater, a.errors, a.restarts, a.uptimePct.toFixed(3), a.mttrMs?.toFixed(1) ?? '-'], ENGINE_WIDTHS));
   }
 }
+
+/** Which backend ran each kernel the engines called, how often, and its median run time. */
+export function kernelsLine(stats: SystemStats): string {
+  const parts: string[] = [];
+  for (const [kernel, byBackend] of Object.entries(stats.kernels.kernels)) {
+    for (const [backend, k] of Object.entries(byBackend)) {
+      if (k !== undefined && k.calls > 0) parts.push(`${kernel} on ${backend}: ${k.calls.toLocaleString()} calls, p50 ${(k.runUs.p50 / 1000).toFixed(2)} ms${k.errors > 0 ? `, ${k.errors} errors` : ''}`);
+    }
+  }
+  return `kernels: ${parts.length === 0 ? 'none called' : parts.join('; ')}`;
+}
