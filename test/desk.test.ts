@@ -20,7 +20,7 @@ function desk(args: string[]): { code: number | null; stdout: string; stderr: st
   const r = spawnSync(process.execPath, [MAIN, '--no-gateway', '--json', json, ...args], {
     encoding: 'utf8',
     timeout: 120_000,
-    env: { ...process.env, DUALBUS_LOG_FORMAT: 'json', DUALBUS_LOG_LEVEL: 'info' },
+    env: { ...process.env, DUALBUS_LOG_FORMAT: 'json', DUALBUS_LOG_LEVEL: 'info', DESK_PROBE_TIMEOUT_MS: '15000' },
   });
   let figures: any;
   try {

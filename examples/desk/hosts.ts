@@ -6,12 +6,7 @@
 //   npm run demo:hosts -- [--seconds N] [--port N]
 import { fork } from 'node:child_process';
 import { RedisServer } from '../../tools/redis-server.js';
-import type { EngineName } from './tree.js';
-
-export const HOSTS: Record<string, readonly EngineName[]> = {
-  'host-a': ['market-data', 'vpin', 'enhanced-vpin', 'factor', 'features', 'ml'],
-  'host-b': ['portfolio', 'collateral', 'risk', 'strategy', 'analytics', 'backtesting', 'websocket'],
-};
+import { HOSTS } from './hosts-split.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1]! : fallback);

@@ -41,7 +41,8 @@ if (desk.gateway !== undefined) console.log(`dashboard: ${desk.gateway.url}/   m
 console.log(replay === undefined ? `synthetic market: ${args.rate.toLocaleString()} ticks/s base rate, seed ${args.seed}` : `replaying ${replay.ticks.length.toLocaleString()} trades of ${replay.symbols.length} symbols from ${args.trades}`);
 console.log(args.forever ? 'running until Ctrl-C\n' : `running ${args.seconds} s${args.drill === false ? '' : `; drill: ${args.drill} is killed at ${Math.ceil(args.seconds / 2)} s`}\n`);
 
-const probe = new AvailabilityProbe(system, desk.engines);
+// DESK_PROBE_TIMEOUT_MS: the tests wait longer, so that only a ping lost or failed counts, not a slow machine.
+const probe = new AvailabilityProbe(system, desk.engines, 100, Number(process.env.DESK_PROBE_TIMEOUT_MS ?? 1000));
 const meter = new DeskMeter(system, desk.engines, () => ticksSeen);
 let interrupted = false;
 process.once('SIGINT', () => (interrupted = true));
