@@ -85,8 +85,10 @@ function recordHistory(snap, engines) {
   pushPoint(history.p99, latN > 0 ? p99 / latN : null);
 }
 
+// key: what the chart was made for (the engines' names); null before it exists, since an empty
+// desk's key is '' and would otherwise pass for a chart already made.
 const charts = {
-  msgs: { box: $('[data-testid="chart-msgs"]'), plot: null, key: '' },
+  msgs: { box: $('[data-testid="chart-msgs"]'), plot: null, key: null },
   latency: { box: $('[data-testid="chart-latency"]'), plot: null, key: '' },
   depth: { box: $('[data-testid="chart-depth"]'), plot: null, key: '' },
 };
