@@ -160,6 +160,11 @@ export class ActorCell {
       }
       ready = this.awaitReady(worker, message); // posts the message at once
       if (message.type === 'attach') this.kernelCalls!.openLanes(); // after it: a worker takes its first message for the attach
+      // The slot of a restart at once goes right behind the start, not once the actor is ready: a
+      // worker busy with its first messages may fail before it reads a 'prepare' sent later, and
+      // would then wait for its supervisor although the restart was approved (port messages keep
+      // their order; the worker listens for 'prepare' from the moment it takes the attach).
+      if (this.supervision.restartInPlace) this.prepare();
     }
     let subscribe: string[];
     try {
