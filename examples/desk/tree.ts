@@ -9,9 +9,11 @@
 //   │                                    three; a portfolio that restarts takes its readers with it
 //   └─ reporting (one_for_one)           analytics, backtesting, websocket
 //
-// Engines with timers or I/O wait 'async' (their event loop stays free); pure compute engines
-// wait 'block' with a short spin: thirteen threads share two cores, and a long spin takes a core
-// from an engine that has work.
+// Engines with timers, kernels or asks wait 'async' (their event loop stays free); pure compute
+// engines wait 'block'. All spin only 2 µs before parking: thirteen threads share two cores, and a
+// spinning engine holds a core another woken engine waits for. Measured on the desk at 5,000
+// ticks/s (mean of the engines' latency p50): spin 50 µs 0.44 ms, 20 µs 0.28-0.29, 5 µs 0.21-0.25,
+// 2 µs 0.18, 0 µs 0.23 (10 s runs, noisy).
 import { child, supervisor, type ChildSpec, type SupervisorSpec } from 'dualbus';
 
 export const ENGINES = [
@@ -46,7 +48,7 @@ export function engineUrl(name: EngineName): URL {
 function engine(name: EngineName): ChildSpec {
   return child(name, engineUrl(name), {
     wait: ASYNC.has(name) ? 'async' : 'block',
-    spinMicros: 20,
+    spinMicros: 2,
     mailboxBytes: 1 << 22,
     backoff: { minMs: 1, maxMs: 1000, jitter: 0.2 },
   });
