@@ -136,6 +136,33 @@ describe('the trading engines together', () => {
     expect(fills).toEqual([]);
   });
 
+  it("strategy killed (a drill) keeps its positions, counts and order ids: it does not buy its target again", async () => {
+    const { system } = await start({ kernels: KERNELS, caches: { [DESK_CACHE]: {} } });
+    for (const name of ['portfolio', 'collateral', 'strategy']) await system.spawn(name, engine(name));
+    const orders = await collect<Order>(system, 'orders.*');
+    const strategy = system.ref('strategy');
+    system.publishRecord(Topics.tick('AAPL'), Tick, tick(0, 1000, 100));
+    system.publish(Topics.factor('AAPL'), factor('AAPL', 0.01));
+    system.publish(Topics.prediction('AAPL'), { sym: 'AAPL', ts: 1000, pUp: 0.7, backend: 'js' });
+    const before = await eventually(() => strategy.ask({ type: 'book?' }), (b: any) => b.approved === 1);
+    expect(before).toEqual({ orders: 1, approved: 1, refused: 0, failed: 0, positions: { AAPL: 400 } });
+    // A hard crash restores the last snapshot, taken when the engine goes idle (at most every
+    // snapshotIntervalMs, 100 ms): give it that idle moment, as a live desk between predictions.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(system.kill('strategy', 'drill')).toBe(true);
+    await eventually(() => system.stats().actors.strategy!, (a) => a.restarts === 1 && a.state === 'running');
+    expect(await strategy.ask({ type: 'book?' })).toEqual(before);
+    // The same signal after the cooldown: already at its target, it orders nothing; a new symbol
+    // gets the next id, not id 1 again.
+    system.publishRecord(Topics.tick('MSFT'), Tick, tick(1, 4000, 100));
+    system.publish(Topics.factor('MSFT'), factor('MSFT', 0.01));
+    system.publish(Topics.prediction('AAPL'), { sym: 'AAPL', ts: 4000, pUp: 0.7, backend: 'js' });
+    system.publish(Topics.prediction('MSFT'), { sym: 'MSFT', ts: 4000, pUp: 0.7, backend: 'js' });
+    await eventually(() => strategy.ask({ type: 'book?' }), (b: any) => b.orders === 2 && b.approved === 2);
+    expect(orders.map((o) => [o.id, o.sym, o.qty])).toEqual([[1, 'AAPL', 400], [2, 'MSFT', 400]]);
+    expect(((await system.ref('portfolio').ask({ type: 'positions?' })) as PnlUpdate).positions).toEqual({ AAPL: 400, MSFT: 400 });
+  });
+
   it('the pool kernel gives the VaR/ES of the logic for the same matrix (js and native)', async () => {
     const { system } = await start({ kernels: KERNELS });
     const rng = new Rng(11);

@@ -108,6 +108,11 @@ export class ActorLoop {
     return this.state;
   }
 
+  /** No async receive is under way: the state is whole (what a snapshot may take). */
+  get betweenMessages(): boolean {
+    return this.inflight === undefined;
+  }
+
   /**
    * Runs until a stop request is met. Rejects with ReceiveFailed when a receive threw and the
    * directive is not 'resume': the message stays in hand, to be delivered again after a restart.

@@ -206,10 +206,23 @@ async function runIncarnation(w: WorkerParts, start: IncarnationStart): Promise<
   post({ type: 'ready', subscribe: [...(def.subscribe ?? [])] });
 
   let lastSnapshot = 0;
+  let trailing: ReturnType<typeof setTimeout> | undefined;
   const snapshot = (force: boolean): void => {
     if (def.snapshot === undefined || loop === undefined) return;
     const now = performance.now();
-    if (!force && now - lastSnapshot < actor.snapshotIntervalMs) return;
+    const wait = actor.snapshotIntervalMs - (now - lastSnapshot);
+    if (!force && wait > 0) {
+      // Too soon after the last one: taken when the interval is up rather than dropped, or a
+      // change followed by silence (an order, then nothing for a while) would never be kept. If a
+      // handler is under way then, its end (the next idle turn) takes it instead.
+      trailing ??= setTimeout(() => {
+        trailing = undefined;
+        if (!inc.retired && loop?.betweenMessages) snapshot(false); // (a retired incarnation's timers are cleared anyway)
+      }, Math.ceil(wait));
+      return;
+    }
+    clearTimeout(trailing);
+    trailing = undefined;
     lastSnapshot = now;
     try {
       const data = def.snapshot(loop.currentState());

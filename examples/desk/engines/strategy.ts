@@ -4,7 +4,7 @@
 // goes to portfolio (send) and out on fills.<SYM>.
 import { type ViewOf } from 'dualbus';
 import { CacheKeys, DESK_CACHE, Tick, Topics, symbolOf, type EnhancedVpinUpdate, type FactorUpdate, type MarginCheck, type Prediction, type RiskUpdate } from '../contract.js';
-import { DEFAULT_STRATEGY_LIMITS, Strategy, type StrategyLimits } from '../logic/strategy.js';
+import { DEFAULT_STRATEGY_LIMITS, Strategy, type StrategyLimits, type StrategySaved } from '../logic/strategy.js';
 import { deskEngine } from '../engine.js';
 
 /** How long strategy waits for collateral's answer before giving the order up. */
@@ -25,12 +25,19 @@ interface State {
   strategy: Strategy;
 }
 
+function limitsOf(ctx: { cache: (name: string) => { get<T>(key: string): T | undefined } }): StrategyLimits {
+  return { ...DEFAULT_STRATEGY_LIMITS, ...ctx.cache(DESK_CACHE).get<Partial<StrategyLimits>>(CacheKeys.config('strategy')) };
+}
+
 export default deskEngine<Msg, BookReply, State>({
   subscribe: [Topics.prediction('*'), Topics.factor('*'), Topics.enhancedVpin('*'), Topics.risk, Topics.tick('*')],
   init(ctx) {
-    const limits = { ...DEFAULT_STRATEGY_LIMITS, ...ctx.cache(DESK_CACHE).get<Partial<StrategyLimits>>(CacheKeys.config('strategy')) };
-    return { strategy: new Strategy(limits) };
+    return { strategy: new Strategy(limitsOf(ctx)) };
   },
+  // Its positions, order ids and cooldowns survive a restart (a drill, a crash): the runtime
+  // snapshots them when the engine is idle, which it is between predictions, and hands them back.
+  snapshot: (state) => state.strategy.save(),
+  restore: (saved: StrategySaved, ctx) => ({ strategy: Strategy.restore(saved, limitsOf(ctx)) }),
   async receive(state, msg, ctx) {
     const { strategy } = state;
     const topic = ctx.topic; // read before any await

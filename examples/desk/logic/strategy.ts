@@ -96,6 +96,15 @@ export function targetSize(pUp: number, volatility: number | undefined, limits: 
  * The strategy's state: the signals per symbol, the latest VaR, its own positions (from its fills),
  * the cooldowns and the order counter. `onPrediction` is where orders are born; ids count from 1.
  */
+/** What of a Strategy survives a restart of its engine: its positions, counts, next order id and cooldowns. */
+export interface StrategySaved {
+  positions: Array<[string, number]>;
+  counts: Strategy['counts'];
+  nextId: number;
+  lastOrderTs: Array<[string, number]>;
+  var99: number;
+}
+
 export class Strategy {
   readonly signals = new Map<string, SymbolSignals>();
   readonly positions = new Map<string, number>();
@@ -106,6 +115,26 @@ export class Strategy {
   private readonly lastOrderTs = new Map<string, number>();
 
   constructor(readonly limits: StrategyLimits = DEFAULT_STRATEGY_LIMITS) {}
+
+  /**
+   * The engine's snapshot. The signals are left out: they are the latest of streams that keep
+   * coming. What must not be lost is what only the strategy knows: its own positions (a restarted
+   * strategy that took itself for flat would buy its whole target again), the order ids (never
+   * given twice) and the cooldowns.
+   */
+  save(): StrategySaved {
+    return { positions: [...this.positions], counts: { ...this.counts }, nextId: this.nextId, lastOrderTs: [...this.lastOrderTs], var99: this.var99 };
+  }
+
+  static restore(saved: StrategySaved, limits: StrategyLimits = DEFAULT_STRATEGY_LIMITS): Strategy {
+    const s = new Strategy(limits);
+    for (const [sym, qty] of saved.positions) s.positions.set(sym, qty);
+    for (const [sym, ts] of saved.lastOrderTs) s.lastOrderTs.set(sym, ts);
+    Object.assign(s.counts, saved.counts);
+    s.nextId = saved.nextId;
+    s.var99 = saved.var99;
+    return s;
+  }
 
   of(sym: string): SymbolSignals {
     let s = this.signals.get(sym);
