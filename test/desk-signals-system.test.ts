@@ -92,7 +92,8 @@ describe('the signal engines on a replay', () => {
 
     // enhanced vpin: the pool kernel's buckets on 1 s bars; the batch kernel on the same trades
     // gives the same VPIN sequence (plus what the open last bar holds back).
-    await eventually(() => xvpin.ask({ type: 'stats?' }) as Promise<{ inFlight: number; trades: number; errors: number }>, (s) => s.trades === 3000 && s.inFlight === 0, 10_000);
+    // Done, and the host has every update it published (the subscription and the ask's reply come on different rings).
+    await eventually(() => xvpin.ask({ type: 'stats?' }) as Promise<{ inFlight: number; trades: number; updates: number }>, (s) => s.trades === 3000 && s.inFlight === 0 && seen.xvpin.length === s.updates, 10_000);
     const aapl = ticks.filter((t) => t.sym === 0);
     const batch = await system.kernels.run('vpin', {
       time: Float64Array.from(aapl, (t) => t.ts / 1000), price: Float64Array.from(aapl, (t) => t.px), volume: Float64Array.from(aapl, (t) => t.qty),
@@ -118,9 +119,19 @@ describe('the signal engines on a replay', () => {
     expect(seen.ml.every((p) => p.pUp > 0 && p.pUp < 1 && p.backend === 'onnx')).toBe(true);
     const p = seen.ml.map((q) => q.pUp);
     expect(Math.max(...p) - Math.min(...p)).toBeGreaterThan(0.01);
-    const lastNvda = seen.ml.filter((q) => q.sym === 'NVDA').at(-1);
-    await eventually(() => system.cache('desk').get(CacheKeys.prediction('NVDA')), (v) => v !== undefined, 2_000);
-    expect(system.cache('desk').get(CacheKeys.prediction('NVDA'))).toEqual(seen.ml.filter((q) => q.sym === 'NVDA').at(-1) ?? lastNvda);
+    // The latest in the cache is the last one published, once the flow is over: features and ml
+    // have nothing queued, ml predicted every row features sent, and the host saw every prediction.
+    await eventually(
+      async () => {
+        const f = (await system.ref('features').ask({ type: 'stats?' })) as { rows: number };
+        const m = (await system.ref('ml').ask({ type: 'stats?' })) as { rows: number; predictions: number };
+        const depth = (name: string) => system.stats().actors[name]!.mailboxDepth;
+        return { quiet: depth('features') === 0 && depth('ml') === 0, sent: f.rows, rows: m.rows, predictions: m.predictions, seen: seen.ml.length };
+      },
+      (s) => s.quiet && s.rows === s.sent && s.predictions === s.rows && s.seen === s.predictions,
+      10_000,
+    );
+    expect(system.cache('desk').get(CacheKeys.prediction('NVDA'))).toEqual(seen.ml.filter((q) => q.sym === 'NVDA').at(-1));
     expect(system.stats().caches.desk!.hits).toBeGreaterThan(0); // the features engine's factor reads
 
     // market-data keeps what it published, for the backtest.
