@@ -15,6 +15,7 @@ import {
 } from '../transport/protocol.js';
 import { CacheSlots } from './cache-slots.js';
 import { inPlaceExit, failureReason, workerExit } from './exit-reasons.js';
+import { InstantRestart } from './instant-restart.js';
 import type { ResolvedSpawnOptions, ResolvedSupervision } from './options.js';
 import { KernelCalls } from './kernel-calls.js';
 import { PendingStart } from './pending-start.js';
@@ -64,8 +65,8 @@ export class ActorCell {
   /** A stop waiting for the worker's 'stopped' (or a failure while stopping). */
   private pendingStop: ((how: 'stopped' | 'failed') => void) | undefined;
   private readonly workers: WorkerSource;
-  /** A restart in place is approved ahead of time (RESTART_APPROVED is set, as far as this side knows). */
-  private approved = false;
+  /** The slot and the approval a restart at once needs. */
+  private readonly instant: InstantRestart;
   /** The worker restarted the actor at once: its 'ready' (or failure), for the start that follows. */
   private early: Promise<string[]> | undefined;
   private expectingExit = false;
@@ -99,6 +100,7 @@ export class ActorCell {
       inPlace: supervision.restartInPlace,
     };
     this.cacheSlots = new CacheSlots(env.caches);
+    this.instant = new InstantRestart(this.mailbox, this.cacheSlots);
     this.pendingStart = new PendingStart(name, supervision.startTimeoutMs);
     this.workers = new WorkerSource({
       workerEntry: env.workerEntry,
@@ -122,7 +124,7 @@ export class ActorCell {
     this.expectingExit = false;
     this.failure = undefined;
     this.killedFor = undefined;
-    this.withdrawApproval();
+    this.instant.withdraw();
     const early = this.early;
     this.early = undefined;
     let worker: Worker;
@@ -164,7 +166,7 @@ export class ActorCell {
       // worker busy with its first messages may fail before it reads a 'prepare' sent later, and
       // would then wait for its supervisor although the restart was approved (port messages keep
       // their order; the worker listens for 'prepare' from the moment it takes the attach).
-      if (this.supervision.restartInPlace) this.prepare();
+      if (this.supervision.restartInPlace) this.instant.prepare(this.worker);
     }
     let subscribe: string[];
     try {
@@ -182,7 +184,7 @@ export class ActorCell {
     if (this.everStarted) this.restartsVia[via]++;
     this.everStarted = true;
     this.lastVia = via;
-    if (this.supervision.restartInPlace) this.prepare();
+    if (this.supervision.restartInPlace) this.instant.prepare(this.worker);
     this.workers.replenish();
     return subscribe;
   }
@@ -194,12 +196,8 @@ export class ActorCell {
    * taken back (if the worker took it first, its report is on its way).
    */
   approveRestart(approve: boolean): void {
-    if (approve && this.state === 'running' && this.cacheSlots.hasReserved && this.killedFor === undefined && this.supervision.restartInPlace) {
-      if (!this.approved) this.mailbox.approveRestart();
-      this.approved = true;
-      return;
-    }
-    this.withdrawApproval();
+    if (approve && this.state === 'running' && this.instant.prepared && this.killedFor === undefined && this.supervision.restartInPlace) this.instant.approve();
+    else this.instant.withdraw();
   }
 
   /**
@@ -210,7 +208,7 @@ export class ActorCell {
    */
   async stop(drain: boolean): Promise<{ terminated: boolean }> {
     const worker = this.worker;
-    this.withdrawApproval();
+    this.instant.withdraw();
     this.early = undefined;
     if (worker === undefined || this.state === 'down') return { terminated: false };
     this.state = 'stopping';
@@ -245,7 +243,7 @@ export class ActorCell {
    */
   kill(reason: string, blameMessage: boolean): boolean {
     if (this.worker === undefined || this.state !== 'running' || this.killedFor !== undefined) return false;
-    this.withdrawApproval();
+    this.instant.withdraw();
     this.killedFor = reason;
     this.blameMessage = blameMessage;
     void this.worker.terminate();
@@ -354,8 +352,7 @@ export class ActorCell {
    * for the start its supervisor now orders. The supervisor hears of the failure as of any other.
    */
   private restartedAtOnce(worker: Worker, m: Extract<ControlFromWorker, { type: 'failed' }>, restarted: { at: number; redelivered: boolean }): void {
-    this.approved = false;
-    this.cacheSlots.promoteReserved();
+    this.instant.taken();
     // Being stopped or killed: what is under way ends the new incarnation as it would have the old.
     if (this.state !== 'running' || this.killedFor !== undefined) return;
     this.state = 'starting';
@@ -363,20 +360,6 @@ export class ActorCell {
     this.early.catch(() => {}); // a start that never comes (the supervisor gave up) leaves it unread
     const at = restarted.at - performance.timeOrigin;
     this.env.onExit(this, { cause: 'crash', reason: failureReason(m), error: m.error, code: 1, redelivered: restarted.redelivered, deadLetter: undefined, inPlace: true, at, restartedAtOnce: true });
-  }
-
-  /** Sends the worker the cache slot an incarnation that restarts at once would take. */
-  private prepare(): void {
-    if (this.worker === undefined) return;
-    const m = this.cacheSlots.reserve();
-    if (m !== undefined) this.worker.postMessage(m);
-  }
-
-  /** Takes the approval back; if the worker took it first, its report is on its way. */
-  private withdrawApproval(): void {
-    if (!this.approved) return;
-    this.approved = false;
-    this.mailbox.takeRestartApproval();
   }
 
   /** The actor retired in its worker, which waits for a 'restart' (its link and kernel lanes stay). */
@@ -405,8 +388,7 @@ export class ActorCell {
   private gone(worker: Worker): void {
     if (this.worker !== worker) return;
     this.cacheSlots.leaveAll();
-    this.approved = false;
-    this.mailbox.takeRestartApproval(); // never left for the next worker
+    this.instant.reset();
     this.early = undefined;
     this.worker = undefined;
     this.parked = false;

@@ -57,17 +57,8 @@ export class BusInbox {
     if (m.kind === BusKind.Send) {
       let end = from + 1;
       while (end < to && frame.entries[end]!.kind === BusKind.Send && frame.entries[end]!.address === m.address) end++;
-      let n: number;
-      try {
-        n = ep.sendPayloads(peer, frame, from, end - from);
-      } catch (err) {
-        return this.undeliverable(m, err);
-      }
-      if (n > 0) {
-        this.env.counters.elReceived += n;
-        receipts.push(this.receipt(peer));
-        return n;
-      }
+      const n = this.writeRun(peer, m, frame, from, end - from, receipts);
+      if (n > 0) return n;
       return this.sendWhenRoom(peer, m, frame, from, end - from, receipts); // its bytes live in the frame, not in a ring
     }
     this.env.counters.elReceived++;
@@ -92,17 +83,8 @@ export class BusInbox {
     for (;;) {
       await peer.mailbox.messages.waitForSpace(100);
       if (!this.receiving) return 'later';
-      let n: number;
-      try {
-        n = this.env.endpoint.sendPayloads(peer, source, from, count);
-      } catch (err) {
-        return this.undeliverable(first, err);
-      }
-      if (n > 0) {
-        this.env.counters.elReceived += n;
-        receipts.push(this.receipt(peer));
-        return n;
-      }
+      const n = this.writeRun(peer, first, source, from, count, receipts);
+      if (n > 0) return n;
     }
   }
 
@@ -123,6 +105,24 @@ export class BusInbox {
    * A message its actor can never take (larger than its mailbox allows, or the actor stopped for
    * good): reported and counted, and the stream goes on past it.
    */
+  /**
+   * Writes a run of sends into the actor's ring: how many it took (0: no room now), counted and with
+   * its receipt; 1 for an entry the actor can never take (undeliverable).
+   */
+  private writeRun(peer: Peer, first: BusEntry, source: PayloadSource, from: number, count: number, receipts: Settled[]): number {
+    let n: number;
+    try {
+      n = this.env.endpoint.sendPayloads(peer, source, from, count);
+    } catch (err) {
+      return this.undeliverable(first, err);
+    }
+    if (n > 0) {
+      this.env.counters.elReceived += n;
+      receipts.push(this.receipt(peer));
+    }
+    return n;
+  }
+
   private undeliverable(m: BusEntry, err: unknown): number {
     if (!(err instanceof MessageTooLarge || err instanceof ActorStopped)) throw err;
     this.env.counters.undeliverable++;
